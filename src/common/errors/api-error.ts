@@ -1,0 +1,55 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** The contract's stable, machine-readable error codes (see the README's API section). */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_credentials'
+  | 'invalid_grant'
+  | 'invalid_token'
+  | 'insufficient_role'
+  | 'rate_limited'
+  | 'conflict'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'service_unavailable'
+  | 'server_error';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: ErrorCode;
+  message: string;
+}
+
+/**
+ * An error the client is meant to see: its status, stable code and message are the whole response.
+ * Anything else thrown is an unexpected 500 whose details stay in the log.
+ */
+export class ApiError extends HttpException {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super({ statusCode, error: code, message } satisfies ErrorBody, statusCode);
+  }
+
+  static invalidRequest(message: string): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'invalid_request', message);
+  }
+
+  static conflict(message: string): ApiError {
+    return new ApiError(HttpStatus.CONFLICT, 'conflict', message);
+  }
+
+  static notFound(message = 'Not found'): ApiError {
+    return new ApiError(HttpStatus.NOT_FOUND, 'not_found', message);
+  }
+
+  static serviceUnavailable(message: string): ApiError {
+    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'service_unavailable', message);
+  }
+
+  toBody(): ErrorBody {
+    return { statusCode: this.statusCode, error: this.code, message: this.message };
+  }
+}

@@ -1,0 +1,12 @@
+import type { User } from './user.entity.js';
+
+/** What a client may see of a user; built only through toUserResponse, so no hash can slip in. */
+export class UserResponseDto {
+  id!: string;
+  email!: string;
+  roles!: string[];
+}
+
+export function toUserResponse(user: User): UserResponseDto {
+  return { id: user.id, email: user.email, roles: user.roles };
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnService, waitFor } from '../support/service-process.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('booting the compiled service', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'auth-boot-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it.each([
+    ['PORT', 'not-a-port'],
+    ['DATABASE_URL', 'mysql://db/auth'],
+    ['ARGON2_TIME_COST', '1'],
+  ])('stops with exit code 1 and names %s when its value is bad', async (name, value) => {
+    const service = spawnService({ [name]: value });
+
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toContain(name);
+  });
+
+  it('refuses to start in production without DATABASE_URL', async () => {
+    const service = spawnService({ NODE_ENV: 'production' });
+
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(/DATABASE_URL: is required when NODE_ENV=production/);
+  });
+
+  it('warns about the embedded database, shuts down cleanly on SIGTERM and keeps its data', async () => {
+    const port = await freePort();
+    const env = { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DATABASE_DIR: dataDir };
+    const url = `http://127.0.0.1:${port}`;
+    const register = () =>
+      fetch(`${url}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'persist@example.com', password: 'correct horse battery' }),
+      });
+
+    const first = spawnService(env);
+    await waitFor(() => first.output().includes('Listening on'), 'the first start');
+    expect(first.output()).toMatch(/EMBEDDED Postgres.*development only/);
+    expect((await register()).status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = spawnService(env);
+    await waitFor(() => second.output().includes('Listening on'), 'the restart on the same data folder');
+    expect((await register()).status).toBe(409);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});

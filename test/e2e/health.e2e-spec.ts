@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('health', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('GET /health/live answers 200 while the process runs', async () => {
+    await t.http().get('/health/live').expect(200, { status: 'ok' });
+  });
+
+  it('GET /health/ready answers 200 when the database is reachable', async () => {
+    await t.http().get('/health/ready').expect(200, { status: 'ok' });
+  });
+
+  it('GET /health/ready answers 503 service_unavailable when the database is gone', async () => {
+    const other = await startTestApp();
+    await other.dataSource.destroy();
+
+    const res = await other.http().get('/health/ready');
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ statusCode: 503, error: 'service_unavailable', message: 'Database unreachable' });
+    await other.app.getHttpAdapter().close();
+  });
+
+  it('answers an unknown route with 404 not_found in the contract shape', async () => {
+    await t.http().get('/no/such/route').expect(404, { statusCode: 404, error: 'not_found', message: 'Not found' });
+  });
+});
