@@ -1,15 +1,88 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { Public } from '../common/auth/public.decorator.js';
+import { ApiError } from '../common/errors/api-error.js';
+import type { ClientContext } from '../sessions/sessions.service.js';
 import { toUserResponse, type UserResponseDto } from '../users/user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
+import { AuthService } from './auth.service.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import type { TokenResponseDto } from './dto/token-response.dto.js';
+import { RefreshCookie } from './refresh-cookie.js';
+
+function clientContext(request: FastifyRequest): ClientContext {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
 
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly refreshCookie: RefreshCookie,
+  ) {}
 
+  @Public()
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
   async register(@Body() body: RegisterDto): Promise<UserResponseDto> {
     return toUserResponse(await this.users.register(body.email, body.password));
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async login(
+    @Body() body: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const tokens = await this.auth.login(body.email, body.password, clientContext(request));
+    this.refreshCookie.set(reply, tokens);
+    return tokens;
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async refresh(
+    @Body() body: RefreshTokenDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const tokens = await this.auth.refresh(this.presentedRefreshToken(body, request));
+    this.refreshCookie.set(reply, tokens);
+    return tokens;
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(
+    @Body() body: RefreshTokenDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.auth.logout(this.presentedRefreshToken(body, request));
+    this.refreshCookie.clear(reply);
+  }
+
+  /** Answered from the verified token alone: no database on this path. */
+  @Get('me')
+  me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
+    return { id: user.id, email: user.email, roles: [...user.roles] };
+  }
+
+  private presentedRefreshToken(body: RefreshTokenDto, request: FastifyRequest): string {
+    const token = this.refreshCookie.read(request, body.refresh_token);
+    if (token === undefined) throw ApiError.invalidRequest('refresh_token is required');
+    return token;
   }
 }

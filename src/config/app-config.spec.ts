@@ -33,9 +33,40 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'x', DATABASE_POOL_SIZE: 'y' })).toThrow(/PORT[\s\S]*DATABASE_POOL_SIZE/);
   });
 
-  it('refuses the embedded database in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL/);
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db:5432/auth' }).nodeEnv).toBe('production');
+  it.each(['DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK'])('requires %s in production instead of a development default', (name) => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db:5432/auth',
+      JWT_ISSUER: 'https://auth.example.com',
+      KEYS_KEK: Buffer.alloc(32, 1).toString('base64'),
+    };
+    expect(loadConfig(production).nodeEnv).toBe('production');
+    expect(() => loadConfig({ ...production, [name]: undefined })).toThrow(new RegExp(`${name}: is required when NODE_ENV=production`));
+  });
+
+  it('reads token lifetimes and several KEKs, newest first', () => {
+    const newer = Buffer.alloc(32, 2);
+    const older = Buffer.alloc(32, 1);
+    const config = loadConfig({ ACCESS_TOKEN_TTL: '600', KEYS_KEK: `${newer.toString('base64')}, ${older.toString('base64')}` });
+
+    expect(config.tokens.accessTokenTtlSeconds).toBe(600);
+    expect(config.tokens.issuer).toBe('http://localhost:3000');
+    expect(config.keys.keks).toEqual([newer, older]);
+  });
+
+  it.each([
+    ['KEYS_KEK', 'c2hvcnQ='],
+    ['REFRESH_TOKEN_COOKIE', 'yes'],
+    ['TRUST_PROXY', 'everyone'],
+    ['JWT_ISSUER', 'not a url'],
+  ])('names %s when its value %j is bad', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('refuses an idle refresh lifetime longer than the absolute one', () => {
+    expect(() => loadConfig({ REFRESH_TOKEN_IDLE_TTL: '7200', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' })).toThrow(
+      /REFRESH_TOKEN_IDLE_TTL/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -10,6 +10,8 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** Fastify's `trustProxy`: false, 'loopback', or a list of addresses and CIDRs. */
+  readonly trustProxy: false | string | string[];
   readonly database: {
     /** Unset means "start the embedded Postgres"; main.ts fills it in before the app boots. */
     readonly url: string | undefined;
@@ -22,6 +24,22 @@ export interface AppConfig {
     readonly timeCost: number;
     readonly parallelism: number;
   };
+  readonly tokens: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly clockSkewSeconds: number;
+    readonly refreshIdleTtlSeconds: number;
+    readonly refreshAbsoluteTtlSeconds: number;
+    readonly refreshReuseGraceSeconds: number;
+    /** Also hand the refresh token out as an HttpOnly cookie scoped to /auth, and accept it from there. */
+    readonly refreshCookie: boolean;
+  };
+  readonly keys: {
+    /** Key-encryption keys, newest first; undefined means "use the development KEK file". */
+    readonly keks: Buffer[] | undefined;
+    readonly devKekFile: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -30,6 +48,9 @@ export class ConfigError extends Error {
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
 
 /** The environment as the service reads it; each property is named after its variable. */
 class EnvironmentVariables {
@@ -47,6 +68,12 @@ class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @Matches(/^(loopback|[0-9a-fA-F.:/]+(,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be "loopback" or a comma-separated list of addresses and CIDRs',
+  })
+  TRUST_PROXY?: string;
 
   @IsOptional()
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
@@ -82,6 +109,55 @@ class EnvironmentVariables {
   @Min(1)
   @Max(16)
   ARGON2_PARALLELISM = 1;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  JWT_ISSUER?: string;
+
+  @IsString()
+  @Matches(/^\S+$/, { message: 'JWT_AUDIENCE must be a non-empty string without spaces' })
+  JWT_AUDIENCE = 'auth-service';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  ACCESS_TOKEN_TTL = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  JWT_CLOCK_SKEW = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  REFRESH_TOKEN_IDLE_TTL = 1_209_600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  REFRESH_TOKEN_ABSOLUTE_TTL = 2_592_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  REFRESH_REUSE_GRACE = 10;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  REFRESH_TOKEN_COOKIE = false;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=(\s*,\s*[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'KEYS_KEK must be one or more comma-separated base64 values of exactly 32 bytes, newest first',
+  })
+  KEYS_KEK?: string;
+
+  @IsString()
+  DEV_KEYS_KEK_FILE = '.data/keys-kek';
 }
 
 /** Variables whose empty value means "unset", as shells and compose files often leave them. */
@@ -89,6 +165,31 @@ function withoutEmptyValues(env: Record<string, string | undefined>): Record<str
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
   );
+}
+
+function crossFieldProblems(vars: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (vars.REFRESH_TOKEN_IDLE_TTL > vars.REFRESH_TOKEN_ABSOLUTE_TTL) {
+    problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (vars.NODE_ENV === 'production') {
+    // Development conveniences that would be silent misconfigurations in production.
+    if (vars.DATABASE_URL === undefined) {
+      problems.push('DATABASE_URL: is required when NODE_ENV=production (the embedded database is for development only)');
+    }
+    if (vars.JWT_ISSUER === undefined) {
+      problems.push('JWT_ISSUER: is required when NODE_ENV=production (the default names localhost)');
+    }
+    if (vars.KEYS_KEK === undefined) {
+      problems.push('KEYS_KEK: is required when NODE_ENV=production (the generated development KEK lives in a local file)');
+    }
+  }
+  return problems;
+}
+
+function parseTrustProxy(value: string | undefined): AppConfig['trustProxy'] {
+  if (value === undefined) return false;
+  return value === 'loopback' ? value : value.split(',').map((entry) => entry.trim());
 }
 
 /**
@@ -100,9 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems = validateSync(vars).map(
     (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
   );
-  if (vars.NODE_ENV === 'production' && vars.DATABASE_URL === undefined) {
-    problems.push('DATABASE_URL: is required when NODE_ENV=production (the embedded database is for development only)');
-  }
+  if (problems.length === 0) problems.push(...crossFieldProblems(vars));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -112,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: vars.PORT,
     host: vars.HOST,
     logLevel: vars.LOG_LEVEL,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     database: {
       url: vars.DATABASE_URL,
       embeddedDataDir: vars.EMBEDDED_DATABASE_DIR,
@@ -122,6 +222,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       memoryCostKib: vars.ARGON2_MEMORY_COST_KIB,
       timeCost: vars.ARGON2_TIME_COST,
       parallelism: vars.ARGON2_PARALLELISM,
+    },
+    tokens: {
+      issuer: vars.JWT_ISSUER ?? `http://localhost:${vars.PORT}`,
+      audience: vars.JWT_AUDIENCE,
+      accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL,
+      clockSkewSeconds: vars.JWT_CLOCK_SKEW,
+      refreshIdleTtlSeconds: vars.REFRESH_TOKEN_IDLE_TTL,
+      refreshAbsoluteTtlSeconds: vars.REFRESH_TOKEN_ABSOLUTE_TTL,
+      refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE,
+      refreshCookie: vars.REFRESH_TOKEN_COOKIE,
+    },
+    keys: {
+      keks: vars.KEYS_KEK?.split(',').map((kek) => Buffer.from(kek.trim(), 'base64')),
+      devKekFile: vars.DEV_KEYS_KEK_FILE,
     },
   };
 }

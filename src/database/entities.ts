@@ -1,3 +1,6 @@
+import { SigningKey } from '../keys/signing-key.entity.js';
+import { RefreshToken } from '../sessions/refresh-token.entity.js';
+import { Session } from '../sessions/session.entity.js';
 import { User } from '../users/user.entity.js';
 
-export const entities = [User];
+export const entities = [User, Session, RefreshToken, SigningKey];

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
+import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { HealthService } from './health.service.js';
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
@@ -12,9 +14,11 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** Ready to serve tokens: the database answers and a signing key is loaded. */
   @Get('ready')
   async ready(): Promise<{ status: 'ok' }> {
-    if (!(await this.health.isDatabaseReachable())) throw ApiError.serviceUnavailable('Database unreachable');
+    const problem = await this.health.readinessProblem();
+    if (problem !== undefined) throw ApiError.serviceUnavailable(problem);
     return { status: 'ok' };
   }
 }

@@ -1,17 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { KeysService } from '../keys/keys.service.js';
 
 @Injectable()
 export class HealthService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: KeysService,
+  ) {}
 
-  async isDatabaseReachable(): Promise<boolean> {
+  /** Why the service cannot serve, or undefined when it can. */
+  async readinessProblem(): Promise<string | undefined> {
+    if (!this.keys.hasSigningKey()) return 'No signing key loaded';
     try {
       await this.dataSource.query('SELECT 1');
-      return true;
+      return undefined;
     } catch {
-      return false;
+      return 'Database unreachable';
     }
   }
 }

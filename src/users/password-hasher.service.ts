@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify, type Options } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 /** argon2id on libuv's thread pool: a login costs ~7 ms of a worker thread, never of the event loop. */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private readonly options: Options;
+  private dummyHash = '';
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.options = {
@@ -16,6 +18,10 @@ export class PasswordHasher {
     };
   }
 
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await this.hash(randomBytes(32).toString('base64'));
+  }
+
   hash(password: string): Promise<string> {
     return hash(password, this.options);
   }
@@ -23,5 +29,14 @@ export class PasswordHasher {
   /** The comparison inside argon2 is constant-time; a malformed stored hash counts as a mismatch. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     return verify(passwordHash, password).catch(() => false);
+  }
+
+  /**
+   * Spends the same time as verify() against a real hash with the current parameters, so a login
+   * for an unknown email cannot be told from a wrong password by timing. Always false.
+   */
+  async verifyAgainstDummy(password: string): Promise<false> {
+    await this.verify(this.dummyHash, password);
+    return false;
   }
 }

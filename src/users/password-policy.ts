@@ -11,21 +11,19 @@ export function passwordLength(password: string): number {
   return count;
 }
 
-export function IsAcceptablePassword(options?: ValidationOptions): PropertyDecorator {
+/** A string of `min` to `max` characters (code points), checked before any hashing happens. */
+export function IsPasswordLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
-      name: 'isAcceptablePassword',
+      name: 'isPasswordLength',
       target: target.constructor,
       propertyName: propertyName.toString(),
-      options: {
-        message: `$property must be a string of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
-        ...options,
-      },
+      options: { message: `$property must be a string of ${min} to ${max} characters`, ...options },
       validator: {
         validate: (value: unknown) => {
-          if (typeof value !== 'string') return false;
+          if (typeof value !== 'string' || value.length > 2 * max) return false;
           const length = passwordLength(value);
-          return length >= PASSWORD_MIN_LENGTH && length <= PASSWORD_MAX_LENGTH;
+          return length >= min && length <= max;
         },
       },
     });

@@ -32,4 +32,9 @@ export class UsersService {
       throw error;
     }
   }
+
+  /** @param email already in canonical form (see normalizeEmail) */
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email });
+  }
 }

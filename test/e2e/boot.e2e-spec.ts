@@ -41,7 +41,12 @@ describe('booting the compiled service', () => {
 
   it('warns about the embedded database, shuts down cleanly on SIGTERM and keeps its data', async () => {
     const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DATABASE_DIR: dataDir };
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_DATABASE_DIR: join(dataDir, 'pglite'),
+      DEV_KEYS_KEK_FILE: join(dataDir, 'keys-kek'),
+    };
     const url = `http://127.0.0.1:${port}`;
     const register = () =>
       fetch(`${url}/auth/register`, {
@@ -53,6 +58,7 @@ describe('booting the compiled service', () => {
     const first = spawnService(env);
     await waitFor(() => first.output().includes('Listening on'), 'the first start');
     expect(first.output()).toMatch(/EMBEDDED Postgres.*development only/);
+    expect(first.output()).toMatch(/DEVELOPMENT key-encryption key/);
     expect((await register()).status).toBe(201);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

@@ -5,6 +5,9 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/app-config.js';
 import { createApp } from '../../src/create-app.js';
 
+/** Fixed for the run: every app started by the tests must decrypt the keys another one created. */
+export const TEST_KEK = Buffer.alloc(32, 7).toString('base64');
+
 export interface TestApp {
   readonly app: NestFastifyApplication;
   readonly dataSource: DataSource;
@@ -18,6 +21,8 @@ const TEST_ENV = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'error',
   DATABASE_POOL_SIZE: '4',
+  JWT_ISSUER: 'http://auth.test',
+  KEYS_KEK: TEST_KEK,
 };
 
 /** Starts the real application (same factory as main.ts) on a free port against the test database. */

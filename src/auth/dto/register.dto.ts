@@ -1,16 +1,18 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { normalizeEmail } from '../../users/email.js';
-import { IsAcceptablePassword } from '../../users/password-policy.js';
+import { IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
+
+export const toCanonicalEmail = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? normalizeEmail(value) : value;
 
 export class RegisterDto {
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeEmail(value) : value))
+  @Transform(toCanonicalEmail)
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
   email!: string;
 
-  @IsString()
-  @IsAcceptablePassword()
+  @IsPasswordLength(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password!: string;
 }

@@ -1,0 +1,43 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IS_PUBLIC } from '../common/auth/public.decorator.js';
+import { RevocationList } from '../sessions/revocation-list.service.js';
+import { AccessTokenService, invalidToken } from './access-token.service.js';
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * Global and deny-by-default: every route needs a valid access token unless marked @Public().
+ * Verification is CPU-only (in-memory keys and revocation list); no database on this path.
+ */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: AccessTokenService,
+    private readonly revocations: RevocationList,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (match === null) {
+      void reply.header('www-authenticate', 'Bearer');
+      throw invalidToken();
+    }
+    try {
+      const user = this.tokens.verify(match[1]!);
+      if (this.revocations.isRevoked(user)) throw invalidToken();
+      request.user = user;
+      return true;
+    } catch (error) {
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { Clock } from '../common/clock.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { KeysService } from '../keys/keys.service.js';
+
+/** Far above any token we issue (~1 kB); bounds the work an oversized header can cause. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Header members we never send. They point at keys or demand extensions (RFC 7515 §4.1); a token
+ * carrying one was not made here, so it is refused rather than ignored, and never followed.
+ */
+const FOREIGN_HEADER_MEMBERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', 'crit'];
+
+/** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+
+export interface SubjectOfToken {
+  readonly id: string;
+  readonly email: string;
+  readonly roles: readonly string[];
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly expiresIn: number;
+}
+
+export function invalidToken(): ApiError {
+  // One message for every failure, so a probe learns nothing about which check refused it.
+  return new ApiError(401, 'invalid_token', 'Invalid or expired access token');
+}
+
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** RS256 access tokens in the RFC 9068 profile: signed with the active key, verified from memory. */
+@Injectable()
+export class AccessTokenService {
+  constructor(
+    private readonly keys: KeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  issue(subject: SubjectOfToken, sessionId: string): IssuedAccessToken {
+    const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
+    const now = this.clock.nowSeconds();
+    const { kid, privateKey } = this.keys.signingKey();
+    const claims = {
+      iss: issuer,
+      aud: audience,
+      sub: subject.id,
+      iat: now,
+      nbf: now,
+      exp: now + accessTokenTtlSeconds,
+      jti: randomUUID(),
+      sid: sessionId,
+      roles: subject.roles,
+      email: subject.email,
+    };
+    const token = jwt.sign(claims, privateKey, {
+      algorithm: 'RS256',
+      header: { alg: 'RS256', typ: 'at+jwt', kid },
+    });
+    return { token, expiresIn: accessTokenTtlSeconds };
+  }
+
+  /** Verifies signature, header and claims; throws 401 invalid_token for any failure. */
+  verify(token: string): AuthenticatedUser {
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    const header = decodeHeader(token);
+    if (
+      header === undefined ||
+      header.alg !== 'RS256' ||
+      typeof header.typ !== 'string' ||
+      !ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase()) ||
+      typeof header.kid !== 'string' ||
+      FOREIGN_HEADER_MEMBERS.some((member) => member in header)
+    ) {
+      throw invalidToken();
+    }
+    // Only keys this service holds; an unknown kid is refused, never looked up elsewhere.
+    const key = this.keys.verificationKey(header.kid);
+    if (key === undefined) throw invalidToken();
+
+    const { issuer, audience, clockSkewSeconds } = this.config.tokens;
+    const now = this.clock.nowSeconds();
+    let claims: jwt.JwtPayload;
+    try {
+      claims = jwt.verify(token, key, {
+        algorithms: ['RS256'],
+        issuer,
+        audience,
+        clockTolerance: clockSkewSeconds,
+        clockTimestamp: now,
+      }) as jwt.JwtPayload;
+    } catch {
+      throw invalidToken();
+    }
+
+    const { sub, sid, jti, email, roles, iat, nbf, exp } = claims as Record<string, unknown>;
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof email !== 'string' ||
+      !Array.isArray(roles) ||
+      !roles.every((role) => typeof role === 'string') ||
+      !isFiniteNumber(iat) ||
+      !isFiniteNumber(nbf) ||
+      !isFiniteNumber(exp) ||
+      iat > now + clockSkewSeconds
+    ) {
+      throw invalidToken();
+    }
+    return { id: sub, email, roles, sessionId: sid, tokenId: jti, issuedAt: iat };
+  }
+}

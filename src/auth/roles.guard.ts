@@ -1,0 +1,24 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { REQUIRED_ROLES } from '../common/auth/roles.decorator.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { invalidToken } from './access-token.service.js';
+
+/** Runs after AccessTokenGuard: a verified token without a required role is a 403. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]);
+    if (required.length === 0) return true;
+
+    const user = context.switchToHttp().getRequest<FastifyRequest>().user;
+    if (user === undefined) throw invalidToken();
+    if (!required.every((role) => user.roles.includes(role))) {
+      throw new ApiError(403, 'insufficient_role', 'The access token lacks a role this route requires');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { JwksController } from './jwks.controller.js';
+import { KeysController } from './keys.controller.js';
+import { KeysService } from './keys.service.js';
+
+@Module({
+  controllers: [JwksController, KeysController],
+  providers: [KeysService],
+  exports: [KeysService],
+})
+export class KeysModule {}
