@@ -15,6 +15,7 @@ import {
   sealReplay,
 } from './refresh-token-crypto.js';
 import { RevocationList } from './revocation-list.service.js';
+import { isGraceRetry, refreshTokenExpiry, type RefreshLifetimes } from './rotation-policy.js';
 import { Session, type SessionRevocationReason } from './session.entity.js';
 
 export interface ClientContext {
@@ -48,12 +49,19 @@ const secondsBetween = (from: Date, to: Date): number => Math.floor((to.getTime(
 
 @Injectable()
 export class SessionsService {
+  private readonly lifetimes: RefreshLifetimes;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly revocations: RevocationList,
-  ) {}
+  ) {
+    this.lifetimes = {
+      idleTtlSeconds: config.tokens.refreshIdleTtlSeconds,
+      reuseGraceSeconds: config.tokens.refreshReuseGraceSeconds,
+    };
+  }
 
   /** Opens a session for a user who just proved who they are, with its first refresh token. */
   async start<T extends object>(user: User, client: ClientContext, issue: IssueTokens<T>): Promise<T> {
@@ -70,7 +78,7 @@ export class SessionsService {
       revokedReason: null,
     });
     const refreshToken = generateRefreshToken();
-    const refreshExpiresAt = this.refreshExpiry(now, session);
+    const refreshExpiresAt = refreshTokenExpiry(now, session.expiresAt, this.lifetimes);
     const response = issue({ user, sessionId: session.id, refreshToken, refreshExpiresIn: secondsBetween(now, refreshExpiresAt) });
 
     await this.dataSource.transaction(async (manager) => {
@@ -106,7 +114,7 @@ export class SessionsService {
       if (token.expiresAt <= now) return { kind: 'invalid' };
 
       const successor = generateRefreshToken();
-      const refreshExpiresAt = this.refreshExpiry(now, session);
+      const refreshExpiresAt = refreshTokenExpiry(now, session.expiresAt, this.lifetimes);
       const response = issue({
         user: session.user,
         sessionId: session.id,
@@ -160,18 +168,13 @@ export class SessionsService {
     now: Date,
   ): Promise<RotationOutcome<T>> {
     const successor = await manager.findOne(RefreshToken, { select: { id: true, usedAt: true }, where: { parentId: token.id } });
-    const graceEndsAt = token.usedAt!.getTime() + this.config.tokens.refreshReuseGraceSeconds * 1000;
-    if (now.getTime() <= graceEndsAt && successor !== null && successor.usedAt === null && token.rotationReplay !== null) {
+    const successorUsed = successor === null || successor.usedAt !== null;
+    if (isGraceRetry({ usedAt: token.usedAt!, successorUsed }, now, this.lifetimes) && token.rotationReplay !== null) {
       const response = openReplay<T>(presented, token.rotationReplay);
       if (response !== undefined) return { kind: 'replayed', response };
     }
     await manager.update(Session, { id: token.sessionId }, { revokedAt: now, revokedReason: 'refresh_token_reuse' });
     return { kind: 'reused', sessionId: token.sessionId, revokedAt: now };
-  }
-
-  private refreshExpiry(now: Date, session: Session): Date {
-    const idleExpiry = now.getTime() + this.config.tokens.refreshIdleTtlSeconds * 1000;
-    return new Date(Math.min(idleExpiry, session.expiresAt.getTime()));
   }
 
   private newRefreshToken(sessionId: string, parentId: string | null, token: string, now: Date, expiresAt: Date): RefreshToken {

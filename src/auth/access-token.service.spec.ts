@@ -1,0 +1,71 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Clock } from '../common/clock.js';
+import { loadConfig } from '../config/app-config.js';
+import type { KeysService } from '../keys/keys.service.js';
+import { AccessTokenService } from './access-token.service.js';
+
+class FixedClock extends Clock {
+  constructor(public current: Date) {
+    super();
+  }
+  override now(): Date {
+    return this.current;
+  }
+}
+
+describe('AccessTokenService', () => {
+  const config = loadConfig({ JWT_ISSUER: 'https://auth.example.com', ACCESS_TOKEN_TTL: '900', JWT_CLOCK_SKEW: '30' });
+  const subject = { id: '0b6f3c36-5b8e-4d1e-a7f9-3d6c1f1d2e4a', email: 'ann@example.com', roles: ['user'] };
+  let privateKey: KeyObject;
+  let publicKeys: Map<string, KeyObject>;
+  let clock: FixedClock;
+  let tokens: AccessTokenService;
+
+  beforeEach(() => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    privateKey = pair.privateKey;
+    publicKeys = new Map([['kid-1', pair.publicKey]]);
+    const keys = {
+      signingKey: () => ({ kid: 'kid-1', privateKey }),
+      verificationKey: (kid: string) => publicKeys.get(kid),
+    } as unknown as KeysService;
+    clock = new FixedClock(new Date('2026-01-01T00:00:00Z'));
+    tokens = new AccessTokenService(keys, config, clock);
+  });
+
+  it('verifies what it issues and returns the subject, session and roles', () => {
+    const { token, expiresIn } = tokens.issue(subject, 'session-1');
+
+    expect(expiresIn).toBe(900);
+    expect(tokens.verify(token)).toEqual({
+      id: subject.id,
+      email: subject.email,
+      roles: ['user'],
+      sessionId: 'session-1',
+      tokenId: expect.any(String),
+      issuedAt: clock.nowSeconds(),
+    });
+  });
+
+  it('gives every token its own jti', () => {
+    expect(tokens.verify(tokens.issue(subject, 's').token).tokenId).not.toBe(tokens.verify(tokens.issue(subject, 's').token).tokenId);
+  });
+
+  it('accepts a token until just before its expiry plus the clock skew, not from then on', () => {
+    const { token } = tokens.issue(subject, 'session-1');
+    const issuedAt = clock.current.getTime();
+
+    clock.current = new Date(issuedAt + (900 + 29) * 1000);
+    expect(() => tokens.verify(token)).not.toThrow();
+    clock.current = new Date(issuedAt + (900 + 30) * 1000);
+    expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+  });
+
+  it('refuses a token whose kid is no longer held', () => {
+    const { token } = tokens.issue(subject, 'session-1');
+    publicKeys.clear();
+
+    expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+  });
+});
