@@ -27,8 +27,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: NEST_LOG_LEVELS[config.logLevel],
+    // Let a failed boot reach the caller (and its message the log) instead of aborting the process.
+    abortOnError: false,
   });
-  await app.register(fastifyCookie);
-  await app.init();
+  try {
+    await app.register(fastifyCookie);
+    await app.init();
+  } catch (error) {
+    // Release what did start (the database pool, timers) so a failed boot leaves nothing behind.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

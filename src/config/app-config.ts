@@ -39,6 +39,9 @@ export interface AppConfig {
     /** Key-encryption keys, newest first; undefined means "use the development KEK file". */
     readonly keks: Buffer[] | undefined;
     readonly devKekFile: string;
+    readonly rotationIntervalSeconds: number;
+    /** How long a new key is published in the JWKS before it signs; longer than any verifier's cache. */
+    readonly publishAheadSeconds: number;
   };
 }
 
@@ -158,6 +161,17 @@ class EnvironmentVariables {
 
   @IsString()
   DEV_KEYS_KEK_FILE = '.data/keys-kek';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(3600)
+  KEY_ROTATION_INTERVAL = 2_592_000;
+
+  // Above the one-minute margin the JWKS Cache-Control keeps (see jwksMaxAgeSeconds).
+  @Transform(toInt)
+  @IsInt()
+  @Min(120)
+  KEY_PUBLISH_AHEAD = 1800;
 }
 
 /** Variables whose empty value means "unset", as shells and compose files often leave them. */
@@ -171,6 +185,9 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
   const problems: string[] = [];
   if (vars.REFRESH_TOKEN_IDLE_TTL > vars.REFRESH_TOKEN_ABSOLUTE_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (vars.KEY_PUBLISH_AHEAD >= vars.KEY_ROTATION_INTERVAL) {
+    problems.push('KEY_PUBLISH_AHEAD: must be shorter than KEY_ROTATION_INTERVAL');
   }
   if (vars.NODE_ENV === 'production') {
     // Development conveniences that would be silent misconfigurations in production.
@@ -236,6 +253,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keys: {
       keks: vars.KEYS_KEK?.split(',').map((kek) => Buffer.from(kek.trim(), 'base64')),
       devKekFile: vars.DEV_KEYS_KEK_FILE,
+      rotationIntervalSeconds: vars.KEY_ROTATION_INTERVAL,
+      publishAheadSeconds: vars.KEY_PUBLISH_AHEAD,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { Roles } from '../common/auth/roles.decorator.js';
 import { KeysService, type SigningKeySummary } from './keys.service.js';
 
@@ -11,5 +11,13 @@ export class KeysController {
   @Get()
   async list(): Promise<{ items: SigningKeySummary[] }> {
     return { items: await this.keys.list() };
+  }
+
+  /** Accepted, not done: the new key is published now and signs only after KEY_PUBLISH_AHEAD. */
+  @Post('rotate')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async rotate(): Promise<{ kid: string; state: 'next'; activates_at: Date }> {
+    const key = await this.keys.rotate();
+    return { kid: key.kid, state: 'next', activates_at: key.activatesAt };
   }
 }

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryController } from './discovery.controller.js';
 import { JwksController } from './jwks.controller.js';
 import { KeysController } from './keys.controller.js';
 import { KeysService } from './keys.service.js';
 
 @Module({
-  controllers: [JwksController, KeysController],
+  controllers: [JwksController, DiscoveryController, KeysController],
   providers: [KeysService],
   exports: [KeysService],
 })

@@ -1,16 +1,17 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { resolveKeks } from './kek-source.js';
 import { KeyEncryption } from './key-encryption.js';
-import { generateSigningKeyMaterial } from './key-material.js';
+import { KeyRotation } from './key-rotation.js';
+import { jwksMaxAgeSeconds, type KeyScheduleSettings, type ScheduledKey } from './key-schedule.js';
 import { SigningKey } from './signing-key.entity.js';
 
-// Names "the signing-key lock" in pg_locks; replicas take it before creating or activating a key.
-const SIGNING_KEYS_LOCK_KEY = 0x6b657973; // "keys"
+/** How often each replica applies the schedule and picks up changes made by the others. */
+const SYNC_INTERVAL_MS = 5000;
 
 export interface ActiveSigningKey {
   readonly kid: string;
@@ -31,28 +32,54 @@ export interface PublishedJwks {
   readonly etag: string;
 }
 
+export function keySchedule(config: AppConfig): KeyScheduleSettings {
+  return {
+    rotationIntervalSeconds: config.keys.rotationIntervalSeconds,
+    publishAheadSeconds: config.keys.publishAheadSeconds,
+    retireAfterSeconds: config.tokens.accessTokenTtlSeconds + config.tokens.clockSkewSeconds,
+  };
+}
+
+const fingerprint = (keys: readonly ScheduledKey[]) => keys.map((key) => `${key.kid}:${key.state}`).join(',');
+
 /**
  * Holds the signing keys in memory as parsed KeyObjects, so that signing and verifying never
- * parse PEM/DER or touch the database on a request.
+ * parse PEM/DER or touch the database on a request. Every few seconds it applies the rotation
+ * schedule and reloads when the key set changed, here or on another replica.
  */
 @Injectable()
-export class KeysService implements OnModuleInit {
+export class KeysService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(KeysService.name);
+  private readonly settings: KeyScheduleSettings;
   private encryption!: KeyEncryption;
+  private rotation!: KeyRotation;
+  private schedule: ScheduledKey[] = [];
   private signing: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
   private jwks: PublishedJwks = { body: '{"keys":[]}', etag: '"empty"' };
+  private syncing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.settings = keySchedule(config);
+  }
 
   async onModuleInit(): Promise<void> {
     this.encryption = new KeyEncryption(await resolveKeks(this.config.keys, this.logger));
-    await this.ensureActiveKey();
-    await this.reload();
+    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings);
+    await this.sync();
+    this.timer = setInterval(() => {
+      this.sync().catch((error: unknown) => this.logger.warn(`Signing-key sync failed; keeping the loaded keys: ${String(error)}`));
+    }, SYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
   }
 
   signingKey(): ActiveSigningKey {
@@ -64,13 +91,34 @@ export class KeysService implements OnModuleInit {
     return this.signing !== undefined;
   }
 
-  /** The public key for a kid that may verify tokens; undefined for any other kid (never fetched). */
+  /** The public key for a kid that may verify tokens (active or retired); undefined otherwise, never fetched. */
   verificationKey(kid: string): KeyObject | undefined {
     return this.verificationKeys.get(kid);
   }
 
   publishedJwks(): PublishedJwks {
     return this.jwks;
+  }
+
+  jwksMaxAgeSeconds(): number {
+    return jwksMaxAgeSeconds(this.schedule, this.clock.now(), this.settings);
+  }
+
+  /** Publishes a new key that signs after KEY_PUBLISH_AHEAD; see KeyRotation.rotateNow. */
+  async rotate(): Promise<ScheduledKey> {
+    const key = await this.rotation.rotateNow(this.clock.now());
+    await this.sync();
+    return key;
+  }
+
+  /** Applies what the schedule says is due, then reloads if the key set changed. Calls run one at a time. */
+  sync(): Promise<void> {
+    this.syncing = this.syncing.catch(() => undefined).then(async () => {
+      const schedule = await this.rotation.advance(this.clock.now());
+      if (fingerprint(schedule) !== fingerprint(this.schedule) || this.signing === undefined) await this.reload();
+      this.schedule = schedule;
+    });
+    return this.syncing;
   }
 
   async list(): Promise<SigningKeySummary[]> {
@@ -87,32 +135,8 @@ export class KeysService implements OnModuleInit {
     }));
   }
 
-  /** Creates the first key unless some replica has; the advisory lock makes that decision once. */
-  private async ensureActiveKey(): Promise<void> {
-    const keys = this.dataSource.getRepository(SigningKey);
-    if ((await keys.countBy({ state: 'active' })) > 0) return;
-
-    // Generated outside the transaction: it takes ~100 ms that the lock need not be held for.
-    const material = await generateSigningKeyMaterial();
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [SIGNING_KEYS_LOCK_KEY]);
-      if ((await manager.countBy(SigningKey, { state: 'active' })) > 0) return;
-      const { ciphertext, kekId } = this.encryption.encrypt(material.privateKeyDer, material.kid);
-      await manager.insert(SigningKey, {
-        kid: material.kid,
-        state: 'active',
-        publicJwk: material.publicJwk,
-        privateKeyCiphertext: ciphertext,
-        kekId,
-        activatesAt: this.clock.now(),
-        retiresAt: null,
-      });
-      this.logger.log(`Created signing key ${material.kid}`);
-    });
-  }
-
   /** Rebuilds the in-memory key set and the JWKS body from the table. */
-  async reload(): Promise<void> {
+  private async reload(): Promise<void> {
     const rows = await this.dataSource.getRepository(SigningKey).find({ order: { activatesAt: 'ASC' } });
     const active = rows.find((row) => row.state === 'active');
 
@@ -127,6 +151,7 @@ export class KeysService implements OnModuleInit {
               type: 'pkcs8',
             }),
           };
+    // A next key is published but verifies nothing: a token under it is a bug or an attack.
     this.verificationKeys = new Map(
       rows.filter((row) => row.state !== 'next').map((row) => [row.kid, createPublicKey({ key: row.publicJwk, format: 'jwk' })]),
     );

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('health', () => {
   let t: TestApp;
 
   beforeAll(async () => {
+    await resetDatabase();
     t = await startTestApp();
   });
   afterAll(() => t.close());

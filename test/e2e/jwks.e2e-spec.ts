@@ -1,18 +1,16 @@
 import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, truncateAllTables, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { createUser, login } from '../support/users.js';
 
 describe('GET /.well-known/jwks.json', () => {
   let t: TestApp;
 
   beforeAll(async () => {
+    await resetDatabase();
     t = await startTestApp();
   });
-  afterAll(async () => {
-    await truncateAllTables(t.dataSource);
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   it('publishes the public key only, with an RFC 7638 thumbprint as kid', async () => {
     const res = await t.http().get('/.well-known/jwks.json').expect(200);
@@ -57,9 +55,7 @@ describe('GET /.well-known/jwks.json', () => {
 
 describe('signing key creation', () => {
   it('ends with one active key when two instances start at once on an empty key table', async () => {
-    const cleanup = await startTestApp();
-    await truncateAllTables(cleanup.dataSource);
-    await cleanup.close();
+    await resetDatabase();
 
     const [a, b] = await Promise.all([startTestApp(), startTestApp()]);
     try {

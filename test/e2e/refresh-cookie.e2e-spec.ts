@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, truncateAllTables, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { createUser, PASSWORD } from '../support/users.js';
 
 describe('cookie mode (REFRESH_TOKEN_COOKIE=true)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
+    await resetDatabase();
     t = await startTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
-    await truncateAllTables(t.dataSource);
     await createUser(t, 'cookie@example.com');
   });
   afterAll(() => t.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, truncateAllTables, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -7,10 +7,11 @@ describe('POST /auth/register', () => {
   let t: TestApp;
 
   beforeAll(async () => {
+    await resetDatabase();
     t = await startTestApp();
   });
   afterAll(() => t.close());
-  beforeEach(() => truncateAllTables(t.dataSource));
+  beforeEach(() => t.dataSource.query('TRUNCATE users CASCADE'));
 
   const userCount = async (): Promise<number> =>
     Number((await t.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n);

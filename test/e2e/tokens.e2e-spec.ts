@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { Clock } from '../../src/common/clock.js';
 import { KeysService } from '../../src/keys/keys.service.js';
 import { decodeJwt, forgeJwt, hs256With, otherRsaKey, rs256With } from '../support/jwt.js';
-import { startTestApp, truncateAllTables, type TestApp } from '../support/test-app.js';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, createUser, login, PASSWORD, type TokenPair } from '../support/users.js';
 
 describe('token lifecycle', () => {
@@ -11,12 +11,13 @@ describe('token lifecycle', () => {
   let clock: Clock;
 
   beforeAll(async () => {
+    await resetDatabase();
     t = await startTestApp();
     clock = t.app.get(Clock);
   });
   afterAll(() => t.close());
   beforeEach(async () => {
-    await t.dataSource.query('TRUNCATE users, sessions, refresh_tokens CASCADE');
+    await t.dataSource.query('TRUNCATE users CASCADE');
   });
   afterEach(() => vi.restoreAllMocks());
 

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
@@ -38,8 +39,16 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-/** Empties every table the entities map (not the migrations table), so each file starts clean. */
-export async function truncateAllTables(dataSource: DataSource): Promise<void> {
-  const tables = dataSource.entityMetadatas.map((metadata) => `"${metadata.tableName}"`).join(', ');
-  await dataSource.query(`TRUNCATE ${tables} CASCADE`);
+/** Empties every table but the migrations' own, so a test file or test starts from nothing. */
+export async function resetDatabase(): Promise<void> {
+  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+    );
+    if (rows.length > 0) await client.query(`TRUNCATE ${rows.map((row) => `"${row.tablename}"`).join(', ')} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { resolveKeks } from '../src/keys/kek-source.js';
+import { KeyEncryption } from '../src/keys/key-encryption.js';
+import { KeyRotation } from '../src/keys/key-rotation.js';
+import { keySchedule } from '../src/keys/keys.service.js';
+
+/**
+ * `npm run keys:rotate`: publishes a new signing key that every replica starts signing with after
+ * KEY_PUBLISH_AHEAD. Needs DATABASE_URL (the embedded database belongs to the running service; use
+ * POST /admin/keys/rotate there) and the service's KEYS_KEK.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.database.url === undefined) throw new ConfigError('DATABASE_URL: is required by keys:rotate');
+  const dataSource = await new DataSource(dataSourceOptions(config.database, config.database.url)).initialize();
+  try {
+    const logger = new Logger('keys:rotate');
+    const encryption = new KeyEncryption(await resolveKeks(config.keys, logger));
+    const key = await new KeyRotation(dataSource, encryption, keySchedule(config)).rotateNow(new Date());
+    logger.log(`Key ${key.kid} is published and signs from ${key.activatesAt.toISOString()}`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});
