@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../src/audit/audit.service.js';
+import { Clock } from '../src/common/clock.js';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { resolveKeks } from '../src/keys/kek-source.js';
@@ -20,7 +22,8 @@ async function main(): Promise<void> {
   try {
     const logger = new Logger('keys:rotate');
     const encryption = new KeyEncryption(await resolveKeks(config.keys, logger));
-    const key = await new KeyRotation(dataSource, encryption, keySchedule(config)).rotateNow(new Date());
+    const audit = new AuditService(dataSource, new Clock());
+    const key = await new KeyRotation(dataSource, encryption, keySchedule(config), audit).rotateNow(new Date(), 'cli');
     logger.log(`Key ${key.kid} is published and signs from ${key.activatesAt.toISOString()}`);
   } finally {
     await dataSource.destroy();

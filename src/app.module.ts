@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
@@ -24,7 +26,9 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         KeysModule,
+        AuditModule,
         AuthModule,
+        AdminModule,
         HealthModule,
       ],
       providers: [

@@ -2,10 +2,8 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
-import { RevocationList } from '../sessions/revocation-list.service.js';
 import { AccessTokenService, invalidToken } from './access-token.service.js';
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+import { bearerToken } from './authorization-header.js';
 
 /**
  * Global and deny-by-default: every route needs a valid access token unless marked @Public().
@@ -16,7 +14,6 @@ export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokenService,
-    private readonly revocations: RevocationList,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -25,15 +22,13 @@ export class AccessTokenGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (match === null) {
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined) {
       void reply.header('www-authenticate', 'Bearer');
       throw invalidToken();
     }
     try {
-      const user = this.tokens.verify(match[1]!);
-      if (this.revocations.isRevoked(user)) throw invalidToken();
-      request.user = user;
+      request.user = this.tokens.authenticate(token);
       return true;
     } catch (error) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { KeysService } from '../keys/keys.service.js';
+import type { RevocationList } from '../sessions/revocation-list.service.js';
 import { AccessTokenService } from './access-token.service.js';
 
 class FixedClock extends Clock {
@@ -16,7 +17,7 @@ class FixedClock extends Clock {
 
 describe('AccessTokenService', () => {
   const config = loadConfig({ JWT_ISSUER: 'https://auth.example.com', ACCESS_TOKEN_TTL: '900', JWT_CLOCK_SKEW: '30' });
-  const subject = { id: '0b6f3c36-5b8e-4d1e-a7f9-3d6c1f1d2e4a', email: 'ann@example.com', roles: ['user'] };
+  const subject = { id: '0b6f3c36-5b8e-4d1e-a7f9-3d6c1f1d2e4a', email: 'ann@example.com', roles: ['user'], tokensNotBefore: null };
   let privateKey: KeyObject;
   let publicKeys: Map<string, KeyObject>;
   let clock: FixedClock;
@@ -31,7 +32,7 @@ describe('AccessTokenService', () => {
       verificationKey: (kid: string) => publicKeys.get(kid),
     } as unknown as KeysService;
     clock = new FixedClock(new Date('2026-01-01T00:00:00Z'));
-    tokens = new AccessTokenService(keys, config, clock);
+    tokens = new AccessTokenService(keys, { isRevoked: () => false } as unknown as RevocationList, config, clock);
   });
 
   it('verifies what it issues and returns the subject, session and roles', () => {
@@ -60,6 +61,14 @@ describe('AccessTokenService', () => {
     expect(() => tokens.verify(token)).not.toThrow();
     clock.current = new Date(issuedAt + (900 + 30) * 1000);
     expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+  });
+
+  it('never dates a token before the user\'s revocation cutoff', () => {
+    const cutoff = new Date(clock.current.getTime() + 400);
+
+    const { token } = tokens.issue({ ...subject, tokensNotBefore: cutoff }, 'session-1');
+
+    expect(tokens.verify(token).issuedAt).toBe(Math.ceil(cutoff.getTime() / 1000));
   });
 
   it('refuses a token whose kid is no longer held', () => {

@@ -6,6 +6,7 @@ import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { KeysService } from '../keys/keys.service.js';
+import { cutoffSecond, RevocationList } from '../sessions/revocation-list.service.js';
 
 /** Far above any token we issue (~1 kB); bounds the work an oversized header can cause. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -23,6 +24,22 @@ export interface SubjectOfToken {
   readonly id: string;
   readonly email: string;
   readonly roles: readonly string[];
+  /** The user's revocation cutoff: tokens dated before it are refused, so none is dated before it. */
+  readonly tokensNotBefore: Date | null;
+}
+
+/** The RFC 9068 claims of a verified access token, plus ours (sid, roles, email). */
+export interface AccessTokenClaims {
+  readonly iss: string;
+  readonly aud: string;
+  readonly sub: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly nbf: number;
+  readonly jti: string;
+  readonly sid: string;
+  readonly roles: string[];
+  readonly email: string;
 }
 
 export interface IssuedAccessToken {
@@ -53,21 +70,31 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 export class AccessTokenService {
   constructor(
     private readonly keys: KeysService,
+    private readonly revocations: RevocationList,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
 
+  /** verify() plus the in-memory revocation list: what every guarded request goes through. */
+  authenticate(token: string): AuthenticatedUser {
+    const user = this.verify(token);
+    if (this.revocations.isRevoked(user)) throw invalidToken();
+    return user;
+  }
+
   issue(subject: SubjectOfToken, sessionId: string): IssuedAccessToken {
     const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
-    const now = this.clock.nowSeconds();
+    const cutoff = subject.tokensNotBefore === null ? 0 : cutoffSecond(subject.tokensNotBefore.getTime());
+    // At most one second ahead, within every verifier's clock skew.
+    const issuedAt = Math.max(this.clock.nowSeconds(), cutoff);
     const { kid, privateKey } = this.keys.signingKey();
     const claims = {
       iss: issuer,
       aud: audience,
       sub: subject.id,
-      iat: now,
-      nbf: now,
-      exp: now + accessTokenTtlSeconds,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + accessTokenTtlSeconds,
       jti: randomUUID(),
       sid: sessionId,
       roles: subject.roles,
@@ -82,6 +109,11 @@ export class AccessTokenService {
 
   /** Verifies signature, header and claims; throws 401 invalid_token for any failure. */
   verify(token: string): AuthenticatedUser {
+    const claims = this.verifiedClaims(token);
+    return { id: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid, tokenId: claims.jti, issuedAt: claims.iat };
+  }
+
+  verifiedClaims(token: string): AccessTokenClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
     const header = decodeHeader(token);
     if (
@@ -114,6 +146,7 @@ export class AccessTokenService {
     }
 
     const { sub, sid, jti, email, roles, iat, nbf, exp } = claims as Record<string, unknown>;
+    // iss and aud were checked by jwt.verify against our own values.
     if (
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
@@ -128,6 +161,6 @@ export class AccessTokenService {
     ) {
       throw invalidToken();
     }
-    return { id: sub, email, roles, sessionId: sid, tokenId: jti, issuedAt: iat };
+    return { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email };
   }
 }

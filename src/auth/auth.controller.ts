@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
-import type { ClientContext } from '../sessions/sessions.service.js';
+import { clientContext } from '../common/client-context.js';
 import { toUserResponse, type UserResponseDto } from '../users/user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthService } from './auth.service.js';
@@ -12,10 +12,6 @@ import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 import { RefreshCookie } from './refresh-cookie.js';
-
-function clientContext(request: FastifyRequest): ClientContext {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
-}
 
 @Controller('auth')
 export class AuthController {
@@ -57,7 +53,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    const tokens = await this.auth.refresh(this.presentedRefreshToken(body, request));
+    const tokens = await this.auth.refresh(this.presentedRefreshToken(body, request), clientContext(request));
     this.refreshCookie.set(reply, tokens);
     return tokens;
   }
@@ -70,7 +66,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logout(this.presentedRefreshToken(body, request));
+    await this.auth.logout(this.presentedRefreshToken(body, request), clientContext(request));
     this.refreshCookie.clear(reply);
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -8,15 +9,22 @@ import { AccessTokenService } from './access-token.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { RefreshCookie } from './refresh-cookie.js';
+import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
+import { IntrospectionService } from './introspection.service.js';
 import { RolesGuard } from './roles.guard.js';
+import { ServiceClients } from './service-clients.js';
+import { TokenManagementController } from './token-management.controller.js';
 
 @Module({
-  imports: [UsersModule, SessionsModule, KeysModule],
-  controllers: [AuthController],
+  imports: [UsersModule, SessionsModule, KeysModule, AuditModule],
+  controllers: [AuthController, TokenManagementController],
   providers: [
     AuthService,
     AccessTokenService,
     RefreshCookie,
+    IntrospectionService,
+    IntrospectionCallerGuard,
+    ServiceClients,
     // Global guards, in this order: who the caller is, then what they may do.
     { provide: APP_GUARD, useClass: AccessTokenGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

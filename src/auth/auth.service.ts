@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { SessionsService, type ClientContext, type IssuedRefreshToken } from '../sessions/sessions.service.js';
+import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AccessTokenService } from './access-token.service.js';
@@ -17,6 +19,7 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -28,16 +31,21 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     const passwordMatches =
       user === null ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(user.passwordHash, password);
-    if (user === null || !passwordMatches || user.disabled) throw invalidCredentials();
+    if (user === null || !passwordMatches || user.disabled) {
+      // The attempted email is not recorded: users type passwords into the wrong field.
+      const reason = user === null ? 'unknown_account' : user.disabled ? 'account_disabled' : 'wrong_password';
+      await this.audit.record({ type: 'login_failed', userId: user?.id ?? null, client, details: { reason } });
+      throw invalidCredentials();
+    }
     return this.sessions.start(user, client, this.issueTokens);
   }
 
-  refresh(refreshToken: string): Promise<TokenResponseDto> {
-    return this.sessions.rotate(refreshToken, this.issueTokens);
+  refresh(refreshToken: string, client: ClientContext): Promise<TokenResponseDto> {
+    return this.sessions.rotate(refreshToken, client, this.issueTokens);
   }
 
-  logout(refreshToken: string): Promise<void> {
-    return this.sessions.revokeByRefreshToken(refreshToken, 'logout');
+  logout(refreshToken: string, client: ClientContext): Promise<void> {
+    return this.sessions.revokeByRefreshToken(refreshToken, 'logout', client);
   }
 
   private readonly issueTokens = ({ user, sessionId, refreshToken, refreshExpiresIn }: IssuedRefreshToken): TokenResponseDto => {

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, validateSync } from 'class-validator';
+import { normalizeEmail } from '../users/email.js';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -34,7 +35,13 @@ export interface AppConfig {
     readonly refreshReuseGraceSeconds: number;
     /** Also hand the refresh token out as an HttpOnly cookie scoped to /auth, and accept it from there. */
     readonly refreshCookie: boolean;
+    /** Safety net under LISTEN/NOTIFY: how often each replica reloads the revocation list. */
+    readonly revocationResyncSeconds: number;
   };
+  /** Service credentials for POST /auth/introspect: client id -> SHA-256 of its secret. */
+  readonly introspectionClients: ReadonlyMap<string, Buffer>;
+  /** An admin to create at start when none exists (BOOTSTRAP_ADMIN_EMAIL/PASSWORD). */
+  readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
   readonly keys: {
     /** Key-encryption keys, newest first; undefined means "use the development KEK file". */
     readonly keks: Buffer[] | undefined;
@@ -153,6 +160,12 @@ class EnvironmentVariables {
   @IsBoolean()
   REFRESH_TOKEN_COOKIE = false;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  REVOCATION_RESYNC_INTERVAL = 30;
+
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=(\s*,\s*[A-Za-z0-9+/]{43}=)*$/, {
     message: 'KEYS_KEK must be one or more comma-separated base64 values of exactly 32 bytes, newest first',
@@ -161,6 +174,21 @@ class EnvironmentVariables {
 
   @IsString()
   DEV_KEYS_KEK_FILE = '.data/keys-kek';
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]+:[0-9a-f]{64}(\s*,\s*[A-Za-z0-9._-]+:[0-9a-f]{64})*$/, {
+    message: 'INTROSPECTION_CLIENTS must be a comma-separated list of client_id:sha256-hex-of-secret',
+  })
+  INTROSPECTION_CLIENTS?: string;
+
+  @IsOptional()
+  @IsEmail()
+  BOOTSTRAP_ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(8, 1024)
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
 
   @Transform(toInt)
   @IsInt()
@@ -185,6 +213,9 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
   const problems: string[] = [];
   if (vars.REFRESH_TOKEN_IDLE_TTL > vars.REFRESH_TOKEN_ABSOLUTE_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if ((vars.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (vars.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL: must be set together with BOOTSTRAP_ADMIN_PASSWORD');
   }
   if (vars.KEY_PUBLISH_AHEAD >= vars.KEY_ROTATION_INTERVAL) {
     problems.push('KEY_PUBLISH_AHEAD: must be shorter than KEY_ROTATION_INTERVAL');
@@ -249,7 +280,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshAbsoluteTtlSeconds: vars.REFRESH_TOKEN_ABSOLUTE_TTL,
       refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE,
       refreshCookie: vars.REFRESH_TOKEN_COOKIE,
+      revocationResyncSeconds: vars.REVOCATION_RESYNC_INTERVAL,
     },
+    introspectionClients: new Map(
+      (vars.INTROSPECTION_CLIENTS?.split(',') ?? []).map((entry) => {
+        const [clientId, secretHash] = entry.trim().split(':') as [string, string];
+        return [clientId, Buffer.from(secretHash, 'hex')];
+      }),
+    ),
+    bootstrapAdmin:
+      vars.BOOTSTRAP_ADMIN_EMAIL !== undefined && vars.BOOTSTRAP_ADMIN_PASSWORD !== undefined
+        ? { email: normalizeEmail(vars.BOOTSTRAP_ADMIN_EMAIL), password: vars.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
     keys: {
       keks: vars.KEYS_KEK?.split(',').map((kek) => Buffer.from(kek.trim(), 'base64')),
       devKekFile: vars.DEV_KEYS_KEK_FILE,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service.js';
 import { KeyEncryption } from './key-encryption.js';
 import { generateSigningKeyMaterial, type SigningKeyMaterial } from './key-material.js';
 import {
@@ -26,6 +27,7 @@ export class KeyRotation {
     private readonly dataSource: DataSource,
     private readonly encryption: KeyEncryption,
     private readonly settings: KeyScheduleSettings,
+    private readonly audit: AuditService,
   ) {}
 
   /** The lifecycle columns of every key, without key material. */
@@ -44,7 +46,7 @@ export class KeyRotation {
     const material = plan.create ? await generateSigningKeyMaterial() : undefined;
     return this.underLock(async (manager) => {
       const current = planKeyTransitions(await this.schedule(manager), now, this.settings);
-      await this.apply(manager, current, material);
+      await this.apply(manager, current, material, 'schedule');
       return this.schedule(manager);
     });
   }
@@ -53,13 +55,13 @@ export class KeyRotation {
    * Publishes a new key now; it signs from now + KEY_PUBLISH_AHEAD. While a published key is still
    * waiting, that key is the answer: concurrent requests never queue up several keys.
    */
-  async rotateNow(now: Date): Promise<ScheduledKey> {
+  async rotateNow(now: Date, via: string): Promise<ScheduledKey> {
     const material = await generateSigningKeyMaterial();
     return this.underLock(async (manager) => {
       const pending = (await this.schedule(manager)).find((key) => key.state === 'next');
       if (pending !== undefined) return pending;
       const activatesAt = new Date(now.getTime() + this.settings.publishAheadSeconds * 1000);
-      return this.insert(manager, material, 'next', activatesAt);
+      return this.insert(manager, material, 'next', activatesAt, via);
     });
   }
 
@@ -70,7 +72,12 @@ export class KeyRotation {
     });
   }
 
-  private async apply(manager: EntityManager, plan: KeyTransitions, material: SigningKeyMaterial | undefined): Promise<void> {
+  private async apply(
+    manager: EntityManager,
+    plan: KeyTransitions,
+    material: SigningKeyMaterial | undefined,
+    via: string,
+  ): Promise<void> {
     if (plan.activate !== undefined) {
       // Retire first: the unique index allows one active row at every statement.
       const { retiring } = plan.activate;
@@ -86,7 +93,7 @@ export class KeyRotation {
     }
     // A creation planned only under the lock (the table changed meanwhile) waits for the next pass.
     if (plan.create !== undefined && material !== undefined) {
-      await this.insert(manager, material, plan.create.state, plan.create.activatesAt);
+      await this.insert(manager, material, plan.create.state, plan.create.activatesAt, via);
     }
   }
 
@@ -95,6 +102,7 @@ export class KeyRotation {
     material: SigningKeyMaterial,
     state: 'active' | 'next',
     activatesAt: Date,
+    via: string,
   ): Promise<ScheduledKey> {
     const { ciphertext, kekId } = this.encryption.encrypt(material.privateKeyDer, material.kid);
     await manager.insert(SigningKey, {
@@ -106,6 +114,10 @@ export class KeyRotation {
       activatesAt,
       retiresAt: null,
     });
+    await this.audit.record(
+      { type: 'key_rotated', details: { kid: material.kid, state, activates_at: activatesAt.toISOString(), via } },
+      manager,
+    );
     this.logger.log(`Created signing key ${material.kid} (${state}, signs from ${activatesAt.toISOString()})`);
     return { kid: material.kid, state, activatesAt, retiresAt: null };
   }

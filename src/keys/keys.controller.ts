@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Roles } from '../common/auth/roles.decorator.js';
 import { KeysService, type SigningKeySummary } from './keys.service.js';
 
@@ -16,8 +17,8 @@ export class KeysController {
   /** Accepted, not done: the new key is published now and signs only after KEY_PUBLISH_AHEAD. */
   @Post('rotate')
   @HttpCode(HttpStatus.ACCEPTED)
-  async rotate(): Promise<{ kid: string; state: 'next'; activates_at: Date }> {
-    const key = await this.keys.rotate();
+  async rotate(@CurrentUser() actor: AuthenticatedUser): Promise<{ kid: string; state: 'next'; activates_at: Date }> {
+    const key = await this.keys.rotate(`admin ${actor.id}`);
     return { kid: key.kid, state: 'next', activates_at: key.activatesAt };
   }
 }

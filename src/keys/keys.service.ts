@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'n
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { resolveKeks } from './kek-source.js';
@@ -64,13 +65,14 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {
     this.settings = keySchedule(config);
   }
 
   async onModuleInit(): Promise<void> {
     this.encryption = new KeyEncryption(await resolveKeks(this.config.keys, this.logger));
-    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings);
+    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit);
     await this.sync();
     this.timer = setInterval(() => {
       this.sync().catch((error: unknown) => this.logger.warn(`Signing-key sync failed; keeping the loaded keys: ${String(error)}`));
@@ -105,8 +107,8 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Publishes a new key that signs after KEY_PUBLISH_AHEAD; see KeyRotation.rotateNow. */
-  async rotate(): Promise<ScheduledKey> {
-    const key = await this.rotation.rotateNow(this.clock.now());
+  async rotate(via: string): Promise<ScheduledKey> {
+    const key = await this.rotation.rotateNow(this.clock.now(), via);
     await this.sync();
     return key;
   }

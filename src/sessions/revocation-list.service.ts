@@ -1,21 +1,53 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThan } from 'typeorm';
+import pg from 'pg';
+import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { User } from '../users/user.entity.js';
 import { Session } from './session.entity.js';
 
+export const REVOCATION_CHANNEL = 'auth_revocation';
+export const LISTENER_APPLICATION_NAME = 'auth-service revocation listener';
+const RECONNECT_DELAY_MS = 1000;
+
+/** A revoked session, or a user whose tokens issued before `at` (epoch ms) no longer count. */
+export type RevocationEvent = { kind: 'session' | 'user'; id: string; at: number };
+
+function parseEvent(payload: string | undefined): RevocationEvent | undefined {
+  try {
+    const event = JSON.parse(payload ?? '') as Partial<RevocationEvent>;
+    const valid = (event.kind === 'session' || event.kind === 'user') && typeof event.id === 'string' && typeof event.at === 'number';
+    return valid ? (event as RevocationEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first whole second at or after `ms`: tokens dated (iat) before it were issued before the mark. */
+export const cutoffSecond = (ms: number): number => Math.ceil(ms / 1000);
+
 /**
- * Revoked sessions whose access tokens may still be unexpired, held in memory so the guard can
- * refuse those tokens without a database query. An entry is dropped once every access token of
- * its session has expired (revocation time + token lifetime + clock skew).
+ * What the guard needs to refuse revoked access tokens without touching the database: revoked
+ * sessions, and per user a cutoff before which tokens are void. The source of truth is Postgres
+ * (sessions.revoked_at, users.tokens_not_before); each replica holds a copy that is
+ *  - loaded at start,
+ *  - updated by LISTEN/NOTIFY within milliseconds of a revocation on any replica,
+ *  - reloaded every REVOCATION_RESYNC_INTERVAL and after a listener reconnect, in case a
+ *    notification was lost (the embedded database does not deliver them across connections).
+ * Revocations are never undone, so loading merges; entries leave once every access token they
+ * could refuse has expired.
  */
 @Injectable()
-export class RevocationList implements OnModuleInit {
+export class RevocationList implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RevocationList.name);
   /** Session id -> epoch ms after which no token of that session can still verify. */
   private readonly revokedSessions = new Map<string, number>();
-  private lastPrunedAt = 0;
+  private readonly userCutoffs = new Map<string, { notBeforeSecond: number; irrelevantAfter: number }>();
+  private listener: pg.Client | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -24,39 +56,107 @@ export class RevocationList implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const since = new Date(this.clock.now().getTime() - this.relevanceMs());
-    const revoked = await this.dataSource.getRepository(Session).find({
-      select: { id: true, revokedAt: true },
-      where: { revokedAt: MoreThan(since) },
-    });
-    for (const session of revoked) this.add(session.id, session.revokedAt!);
+    await this.listen();
+    await this.resync();
+    this.resyncTimer = setInterval(() => void this.resyncQuietly(), this.config.tokens.revocationResyncSeconds * 1000);
+    this.resyncTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    await this.listener?.end().catch(() => undefined);
   }
 
   isRevoked(user: AuthenticatedUser): boolean {
-    return this.revokedSessions.has(user.sessionId);
+    if (this.revokedSessions.has(user.sessionId)) return true;
+    const cutoff = this.userCutoffs.get(user.id);
+    return cutoff !== undefined && user.issuedAt < cutoff.notBeforeSecond;
   }
 
-  add(sessionId: string, revokedAt: Date): void {
-    this.prune();
-    this.revokedSessions.set(sessionId, revokedAt.getTime() + this.relevanceMs());
+  /**
+   * Announces a revocation from inside the transaction that records it: Postgres delivers the
+   * notification to every replica when, and only if, that transaction commits.
+   */
+  async publish(manager: EntityManager, event: RevocationEvent): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, JSON.stringify(event)]);
+  }
+
+  /** Takes a revocation into this replica's list (its own, at once; others', as notified). */
+  apply(event: RevocationEvent): void {
+    const irrelevantAfter = event.at + this.relevanceMs();
+    if (irrelevantAfter < this.clock.now().getTime()) return;
+    if (event.kind === 'session') {
+      this.revokedSessions.set(event.id, irrelevantAfter);
+      return;
+    }
+    const notBeforeSecond = cutoffSecond(event.at);
+    const known = this.userCutoffs.get(event.id);
+    if (known === undefined || known.notBeforeSecond < notBeforeSecond) this.userCutoffs.set(event.id, { notBeforeSecond, irrelevantAfter });
   }
 
   get size(): number {
-    return this.revokedSessions.size;
+    return this.revokedSessions.size + this.userCutoffs.size;
   }
 
+  /** Merges every revocation that may still matter from the database, and drops expired entries. */
+  async resync(): Promise<void> {
+    const since = new Date(this.clock.now().getTime() - this.relevanceMs());
+    const [sessions, users] = await Promise.all([
+      this.dataSource.getRepository(Session).find({ select: { id: true, revokedAt: true }, where: { revokedAt: MoreThan(since) } }),
+      this.dataSource.getRepository(User).find({ select: { id: true, tokensNotBefore: true }, where: { tokensNotBefore: MoreThan(since) } }),
+    ]);
+    for (const session of sessions) this.apply({ kind: 'session', id: session.id, at: session.revokedAt!.getTime() });
+    for (const user of users) this.apply({ kind: 'user', id: user.id, at: user.tokensNotBefore!.getTime() });
+    this.prune();
+  }
+
+  /** Access-token lifetime and clock skew, plus the second a cutoff may date new tokens ahead. */
   private relevanceMs(): number {
     const { accessTokenTtlSeconds, clockSkewSeconds } = this.config.tokens;
-    return (accessTokenTtlSeconds + clockSkewSeconds) * 1000;
+    return (accessTokenTtlSeconds + clockSkewSeconds + 1) * 1000;
   }
 
-  /** At most once a minute, so revoking many sessions at once stays linear. */
   private prune(): void {
     const now = this.clock.now().getTime();
-    if (now - this.lastPrunedAt < 60_000) return;
-    this.lastPrunedAt = now;
-    for (const [sessionId, irrelevantAfter] of this.revokedSessions) {
-      if (irrelevantAfter < now) this.revokedSessions.delete(sessionId);
+    for (const [id, irrelevantAfter] of this.revokedSessions) if (irrelevantAfter < now) this.revokedSessions.delete(id);
+    for (const [id, cutoff] of this.userCutoffs) if (cutoff.irrelevantAfter < now) this.userCutoffs.delete(id);
+  }
+
+  private async resyncQuietly(): Promise<void> {
+    await this.resync().catch((error: unknown) => this.logger.warn(`Revocation resync failed: ${String(error)}`));
+  }
+
+  /** A dedicated connection outside the pool: LISTEN lives as long as the connection does. */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.config.database.url, application_name: LISTENER_APPLICATION_NAME });
+    client.on('notification', (message) => {
+      const event = parseEvent(message.payload);
+      if (event !== undefined) this.apply(event);
+    });
+    let lost = false;
+    const onLost = () => {
+      if (lost || this.stopped) return;
+      lost = true;
+      this.logger.warn('Revocation listener connection lost; reconnecting, then resyncing');
+      setTimeout(() => void this.reconnect(), RECONNECT_DELAY_MS).unref();
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    await client.connect();
+    await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.listen();
+      // Whatever was announced while no one listened is in the database.
+      await this.resync();
+    } catch (error) {
+      this.logger.warn(`Revocation listener reconnect failed: ${String(error)}`);
+      setTimeout(() => void this.reconnect(), RECONNECT_DELAY_MS).unref();
     }
   }
 }

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { RevocationList } from './revocation-list.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
+  imports: [AuditModule],
   providers: [SessionsService, RevocationList],
   exports: [SessionsService, RevocationList],
 })

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientContext } from '../common/client-context.js';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { User } from '../users/user.entity.js';
+import { User } from '../users/user.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import {
   generateRefreshToken,
@@ -14,14 +16,9 @@ import {
   REFRESH_TOKEN_PATTERN,
   sealReplay,
 } from './refresh-token-crypto.js';
-import { RevocationList } from './revocation-list.service.js';
+import { cutoffSecond, RevocationList, type RevocationEvent } from './revocation-list.service.js';
 import { isGraceRetry, refreshTokenExpiry, type RefreshLifetimes } from './rotation-policy.js';
 import { Session, type SessionRevocationReason } from './session.entity.js';
-
-export interface ClientContext {
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-}
 
 export interface IssuedRefreshToken {
   readonly user: User;
@@ -34,18 +31,64 @@ export interface IssuedRefreshToken {
 /** Builds the client's response (access token included) for a refresh token just issued. */
 export type IssueTokens<T extends object> = (issued: IssuedRefreshToken) => T;
 
-type RotationOutcome<T> =
-  | { kind: 'rotated' | 'replayed'; response: T }
-  | { kind: 'reused'; sessionId: string; revokedAt: Date }
-  | { kind: 'invalid' };
+type RotationOutcome<T> = { kind: 'rotated' | 'replayed'; response: T } | { kind: 'reused' | 'invalid' };
+
+export interface SessionResponse {
+  id: string;
+  created_at: Date;
+  last_used_at: Date;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Date | null;
+}
 
 export function invalidGrant(): ApiError {
   return new ApiError(401, 'invalid_grant', 'Invalid, expired or revoked refresh token');
 }
 
-const USER_AGENT_MAX_LENGTH = 512;
-
 const secondsBetween = (from: Date, to: Date): number => Math.floor((to.getTime() - from.getTime()) / 1000);
+
+/**
+ * Revocations made inside one transaction. Each is written, announced to the other replicas
+ * (NOTIFY, delivered on commit) and, once the transaction has committed, applied to this
+ * replica's list.
+ */
+export class Revoker {
+  readonly events: RevocationEvent[] = [];
+
+  constructor(
+    readonly manager: EntityManager,
+    private readonly revocations: RevocationList,
+    readonly at: Date,
+  ) {}
+
+  /** @returns whether the session was live until now */
+  async session(sessionId: string, reason: SessionRevocationReason): Promise<boolean> {
+    const result = await this.manager.update(Session, { id: sessionId, revokedAt: IsNull() }, { revokedAt: this.at, revokedReason: reason });
+    if (!result.affected) return false;
+    await this.announce({ kind: 'session', id: sessionId, at: this.at.getTime() });
+    return true;
+  }
+
+  /** Ends every session of the user and voids all their access tokens. @returns sessions ended */
+  async allSessionsOf(userId: string, reason: SessionRevocationReason): Promise<number> {
+    const result = await this.manager.update(Session, { userId, revokedAt: IsNull() }, { revokedAt: this.at, revokedReason: reason });
+    await this.accessTokensOf(userId);
+    return result.affected ?? 0;
+  }
+
+  /** Voids the user's access tokens issued until now (their sessions go on; the next refresh re-issues). */
+  async accessTokensOf(userId: string): Promise<void> {
+    await this.manager.update(User, { id: userId }, { tokensNotBefore: this.at });
+    await this.announce({ kind: 'user', id: userId, at: this.at.getTime() });
+  }
+
+  private async announce(event: RevocationEvent): Promise<void> {
+    await this.revocations.publish(this.manager, event);
+    this.events.push(event);
+  }
+}
 
 @Injectable()
 export class SessionsService {
@@ -56,11 +99,24 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly revocations: RevocationList,
+    private readonly audit: AuditService,
   ) {
     this.lifetimes = {
       idleTtlSeconds: config.tokens.refreshIdleTtlSeconds,
       reuseGraceSeconds: config.tokens.refreshReuseGraceSeconds,
     };
+  }
+
+  /** Runs `work` in a transaction whose revocations take effect here as soon as it commits. */
+  async withRevoker<T>(work: (revoker: Revoker) => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    let revoker: Revoker | undefined;
+    const result = await this.dataSource.transaction(async (manager) => {
+      revoker = new Revoker(manager, this.revocations, now);
+      return work(revoker);
+    });
+    for (const event of revoker!.events) this.revocations.apply(event);
+    return result;
   }
 
   /** Opens a session for a user who just proved who they are, with its first refresh token. */
@@ -73,7 +129,7 @@ export class SessionsService {
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.config.tokens.refreshAbsoluteTtlSeconds * 1000),
       ip: client.ip,
-      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+      userAgent: client.userAgent,
       revokedAt: null,
       revokedReason: null,
     });
@@ -84,6 +140,7 @@ export class SessionsService {
     await this.dataSource.transaction(async (manager) => {
       await manager.insert(Session, session);
       await manager.insert(RefreshToken, this.newRefreshToken(session.id, null, refreshToken, now, refreshExpiresAt));
+      await this.audit.record({ type: 'login_succeeded', userId: user.id, sessionId: session.id, client }, manager);
     });
     return response;
   }
@@ -94,12 +151,12 @@ export class SessionsService {
    * fall under the grace rule (same response) or reuse detection (session revoked).
    * @throws ApiError 401 invalid_grant
    */
-  async rotate<T extends object>(presented: string, issue: IssueTokens<T>): Promise<T> {
+  async rotate<T extends object>(presented: string, client: ClientContext, issue: IssueTokens<T>): Promise<T> {
     if (!REFRESH_TOKEN_PATTERN.test(presented)) throw invalidGrant();
     const tokenHash = hashRefreshToken(presented);
-    const now = this.clock.now();
 
-    const outcome = await this.dataSource.transaction(async (manager): Promise<RotationOutcome<T>> => {
+    const outcome = await this.withRevoker(async (revoker): Promise<RotationOutcome<T>> => {
+      const { manager, at: now } = revoker;
       const token = await manager
         .createQueryBuilder(RefreshToken, 'token')
         .innerJoinAndSelect('token.session', 'session')
@@ -109,8 +166,8 @@ export class SessionsService {
         .getOne();
       if (token === null) return { kind: 'invalid' };
       const { session } = token;
-      if (session.revokedAt !== null || session.expiresAt <= now || session.user.disabled) return { kind: 'invalid' };
-      if (token.usedAt !== null) return this.retryOrReuse<T>(manager, token, presented, now);
+      if (!this.isLive(session, now)) return { kind: 'invalid' };
+      if (token.usedAt !== null) return this.retryOrReuse<T>(revoker, token, presented, client);
       if (token.expiresAt <= now) return { kind: 'invalid' };
 
       const successor = generateRefreshToken();
@@ -127,33 +184,87 @@ export class SessionsService {
       return { kind: 'rotated', response };
     });
 
-    switch (outcome.kind) {
-      case 'rotated':
-      case 'replayed':
-        return outcome.response;
-      case 'reused':
-        this.revocations.add(outcome.sessionId, outcome.revokedAt);
-        throw invalidGrant();
-      case 'invalid':
-        throw invalidGrant();
-    }
+    if (outcome.kind === 'rotated' || outcome.kind === 'replayed') return outcome.response;
+    throw invalidGrant();
   }
 
-  /** Ends the session a refresh token belongs to; unknown tokens are ignored (idempotent logout). */
-  async revokeByRefreshToken(presented: string, reason: SessionRevocationReason): Promise<void> {
+  /** Ends the session a refresh token belongs to; unknown tokens are ignored (idempotent logout, RFC 7009). */
+  async revokeByRefreshToken(presented: string, reason: SessionRevocationReason, client: ClientContext): Promise<void> {
     if (!REFRESH_TOKEN_PATTERN.test(presented)) return;
     const token = await this.dataSource.getRepository(RefreshToken).findOne({
-      select: { id: true, sessionId: true },
+      select: { id: true, sessionId: true, session: { id: true, userId: true } },
+      relations: { session: true },
       where: { tokenHash: hashRefreshToken(presented) },
     });
-    if (token !== null) await this.revoke(token.sessionId, reason);
+    if (token !== null) await this.revoke(token.sessionId, token.session.userId, reason, client);
   }
 
-  /** Marks the session revoked (once) and refuses its access tokens from now on. */
-  async revoke(sessionId: string, reason: SessionRevocationReason): Promise<void> {
+  /**
+   * Ends one session by id.
+   * @returns false when no such session exists; an already-ended one counts as done
+   */
+  async revokeById(sessionId: string, reason: SessionRevocationReason, client: ClientContext, actorId?: string): Promise<boolean> {
+    const session = await this.dataSource.getRepository(Session).findOne({ select: { id: true, userId: true }, where: { id: sessionId } });
+    if (session === null) return false;
+    await this.revoke(session.id, session.userId, reason, client, actorId);
+    return true;
+  }
+
+  /** Ends every session of a user and voids their access tokens. */
+  async revokeAllOfUser(userId: string, reason: SessionRevocationReason, client: ClientContext, actorId?: string): Promise<void> {
+    await this.withRevoker(async (revoker) => {
+      const ended = await revoker.allSessionsOf(userId, reason);
+      await this.audit.record(
+        { type: 'user_sessions_revoked', userId, client, details: { reason, sessions: ended, by: actorId ?? null } },
+        revoker.manager,
+      );
+    });
+  }
+
+  /** RFC 7662 facts about a refresh token, if it can still be used. */
+  async describeRefreshToken(presented: string): Promise<{ userId: string; sessionId: string; expiresAt: Date } | undefined> {
+    if (!REFRESH_TOKEN_PATTERN.test(presented)) return undefined;
+    const token = await this.dataSource.getRepository(RefreshToken).findOne({
+      relations: { session: { user: true } },
+      where: { tokenHash: hashRefreshToken(presented) },
+    });
     const now = this.clock.now();
-    await this.dataSource.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: now, revokedReason: reason });
-    this.revocations.add(sessionId, now);
+    if (token === null || token.usedAt !== null || token.expiresAt <= now || !this.isLive(token.session, now)) return undefined;
+    return { userId: token.session.userId, sessionId: token.sessionId, expiresAt: token.expiresAt };
+  }
+
+  /** The database's live answer for an access token's session and subject (for introspection, not the guard). */
+  async isAccessTokenLive(sessionId: string, userId: string, issuedAt: number): Promise<boolean> {
+    const session = await this.dataSource.getRepository(Session).findOne({ relations: { user: true }, where: { id: sessionId, userId } });
+    if (session === null || !this.isLive(session, this.clock.now())) return false;
+    const cutoff = session.user.tokensNotBefore;
+    return cutoff === null || issuedAt >= cutoffSecond(cutoff.getTime());
+  }
+
+  async listForUser(userId: string): Promise<SessionResponse[]> {
+    const sessions = await this.dataSource.getRepository(Session).find({ where: { userId }, order: { createdAt: 'DESC' } });
+    return sessions.map((session) => ({
+      id: session.id,
+      created_at: session.createdAt,
+      last_used_at: session.lastUsedAt,
+      expires_at: session.expiresAt,
+      ip: session.ip,
+      user_agent: session.userAgent,
+      revoked_at: session.revokedAt,
+    }));
+  }
+
+  private async revoke(
+    sessionId: string,
+    userId: string,
+    reason: SessionRevocationReason,
+    client: ClientContext,
+    actorId?: string,
+  ): Promise<void> {
+    await this.withRevoker(async (revoker) => {
+      if (!(await revoker.session(sessionId, reason))) return;
+      await this.audit.record({ type: 'session_revoked', userId, sessionId, client, details: { reason, by: actorId ?? null } }, revoker.manager);
+    });
   }
 
   /**
@@ -161,20 +272,22 @@ export class SessionsService {
    * it is a client retry (say, a lost response) and gets the sealed original response back.
    * Otherwise two parties hold the family, one of them an attacker: the session ends.
    */
-  private async retryOrReuse<T>(
-    manager: EntityManager,
-    token: RefreshToken,
-    presented: string,
-    now: Date,
-  ): Promise<RotationOutcome<T>> {
+  private async retryOrReuse<T>(revoker: Revoker, token: RefreshToken, presented: string, client: ClientContext): Promise<RotationOutcome<T>> {
+    const { manager, at: now } = revoker;
     const successor = await manager.findOne(RefreshToken, { select: { id: true, usedAt: true }, where: { parentId: token.id } });
     const successorUsed = successor === null || successor.usedAt !== null;
     if (isGraceRetry({ usedAt: token.usedAt!, successorUsed }, now, this.lifetimes) && token.rotationReplay !== null) {
       const response = openReplay<T>(presented, token.rotationReplay);
       if (response !== undefined) return { kind: 'replayed', response };
     }
-    await manager.update(Session, { id: token.sessionId }, { revokedAt: now, revokedReason: 'refresh_token_reuse' });
-    return { kind: 'reused', sessionId: token.sessionId, revokedAt: now };
+    await revoker.session(token.sessionId, 'refresh_token_reuse');
+    const userId = token.session.userId;
+    await this.audit.record({ type: 'refresh_reuse_detected', userId, sessionId: token.sessionId, client }, manager);
+    return { kind: 'reused' };
+  }
+
+  private isLive(session: Session, now: Date): boolean {
+    return session.revokedAt === null && session.expiresAt > now && !session.user.disabled;
   }
 
   private newRefreshToken(sessionId: string, parentId: string | null, token: string, now: Date, expiresAt: Date): RefreshToken {

@@ -19,6 +19,14 @@ export class User {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
+  /**
+   * Access tokens issued before this moment are refused (set when roles change or the account is
+   * disabled), and none is issued dated before it.
+   */
+  @Index('users_tokens_not_before_idx', { where: '"tokens_not_before" IS NOT NULL' })
+  @Column({ name: 'tokens_not_before', type: 'timestamptz', nullable: true })
+  tokensNotBefore!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -177,7 +177,7 @@ describe('signing keys across replicas', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('picks up a rotation made on another replica within seconds, without a restart', async () => {
-    const published = await a.app.get(KeysService).rotate();
+    const published = await a.app.get(KeysService).rotate('test');
     const started = Date.now();
 
     await waitFor(async () => (await b.http().get('/.well-known/jwks.json')).text.includes(published.kid), 'replica B to publish the key', 15_000);
@@ -186,7 +186,7 @@ describe('signing keys across replicas', () => {
   });
 
   it('ends with exactly one active key when two replicas rotate and activate at the same moment', async () => {
-    const [fromA, fromB] = await Promise.all([a.app.get(KeysService).rotate(), b.app.get(KeysService).rotate()]);
+    const [fromA, fromB] = await Promise.all([a.app.get(KeysService).rotate('test'), b.app.get(KeysService).rotate('test')]);
     expect(fromB.kid).toBe(fromA.kid);
 
     const time = simulatedTime(a, b);

@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_credentials'
   | 'invalid_grant'
+  | 'invalid_client'
   | 'invalid_token'
   | 'insufficient_role'
   | 'rate_limited'

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../src/app.module.js';
+import { ConfigError, loadConfig } from '../src/config/app-config.js';
+import { normalizeEmail } from '../src/users/email.js';
+import { passwordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/users/password-policy.js';
+import { UsersService } from '../src/users/users.service.js';
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.replace(/\r?\n$/, '');
+}
+
+/**
+ * `npm run admin:create -- --email ops@example.com`: creates an admin account. The password is
+ * read from stdin when one is piped in; otherwise a random one is generated and printed once.
+ * Needs DATABASE_URL (the embedded database belongs to the running service).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { email: { type: 'string' } } });
+  if (values.email === undefined) throw new ConfigError('usage: npm run admin:create -- --email <address>  [< password-file]');
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error' });
+  if (config.database.url === undefined) throw new ConfigError('DATABASE_URL: is required by admin:create');
+
+  const generated = process.stdin.isTTY ? randomBytes(18).toString('base64url') : undefined;
+  const password = generated ?? (await readStdin());
+  const length = passwordLength(password);
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
+    throw new ConfigError(`the password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
+  }
+
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error'], abortOnError: false });
+  try {
+    const outcome = await app.get(UsersService).createAdmin(normalizeEmail(values.email), password, { onlyIfNoAdmin: false, via: 'cli' });
+    if (outcome === 'email_taken') throw new ConfigError(`an account with the email ${values.email} already exists; it is not promoted`);
+    console.log(`Admin ${normalizeEmail(values.email)} created.`);
+    if (generated !== undefined) console.log(`Password (shown once): ${generated}`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

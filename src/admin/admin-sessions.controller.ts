@@ -1,0 +1,23 @@
+import { Controller, Delete, HttpCode, HttpStatus, Param, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { Roles } from '../common/auth/roles.decorator.js';
+import { clientContext } from '../common/client-context.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { UUID_PARAM } from '../common/uuid-param.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+
+@Roles('admin')
+@Controller('admin/sessions')
+export class AdminSessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  /** Its refresh token stops at once, its access tokens on every replica within a second. */
+  @Delete(':sid')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async revoke(@Param('sid', UUID_PARAM) sid: string, @CurrentUser() actor: AuthenticatedUser, @Req() request: FastifyRequest): Promise<void> {
+    if (!(await this.sessions.revokeById(sid, 'revoked_by_admin', clientContext(request), actor.id))) {
+      throw ApiError.notFound('No such session');
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { Roles } from '../common/auth/roles.decorator.js';
+import { clientContext } from '../common/client-context.js';
+import { ApiError } from '../common/errors/api-error.js';
+import type { Page } from '../common/pagination.js';
+import { UUID_PARAM } from '../common/uuid-param.js';
+import { SessionsService, type SessionResponse } from '../sessions/sessions.service.js';
+import type { AdminUserResponseDto } from '../users/admin-user-response.dto.js';
+import { UsersService } from '../users/users.service.js';
+import { ListUsersQuery } from './dto/list-users.query.js';
+import { UpdateUserDto } from './dto/update-user.dto.js';
+
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Get()
+  list(@Query() query: ListUsersQuery): Promise<Page<AdminUserResponseDto>> {
+    return this.users.list({ limit: query.limit, cursor: query.cursor, emailPrefix: query.email });
+  }
+
+  @Patch(':id')
+  update(
+    @Param('id', UUID_PARAM) id: string,
+    @Body() body: UpdateUserDto,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<AdminUserResponseDto> {
+    return this.users.update(id, body, actor, clientContext(request));
+  }
+
+  @Get(':id/sessions')
+  async sessionsOf(@Param('id', UUID_PARAM) id: string): Promise<{ items: SessionResponse[] }> {
+    if (!(await this.users.exists(id))) throw ApiError.notFound('No such user');
+    return { items: await this.sessions.listForUser(id) };
+  }
+
+  @Delete(':id/sessions')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async revokeSessionsOf(
+    @Param('id', UUID_PARAM) id: string,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    if (!(await this.users.exists(id))) throw ApiError.notFound('No such user');
+    await this.sessions.revokeAllOfUser(id, 'revoked_by_admin', clientContext(request), actor.id);
+  }
+}

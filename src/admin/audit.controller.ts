@@ -1,0 +1,17 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { AuditService, type AuditEventResponse } from '../audit/audit.service.js';
+import { Roles } from '../common/auth/roles.decorator.js';
+import type { Page } from '../common/pagination.js';
+import { ListAuditQuery } from './dto/list-audit.query.js';
+
+@Roles('admin')
+@Controller('admin/audit')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  /** Newest first. */
+  @Get()
+  list(@Query() query: ListAuditQuery): Promise<Page<AuditEventResponse>> {
+    return this.audit.list({ userId: query.user, type: query.type, cursor: query.cursor, limit: query.limit });
+  }
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ClientContext } from '../common/client-context.js';
+import { Clock } from '../common/clock.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { decodeCursor, toPage, type Page } from '../common/pagination.js';
+import { AuditEvent, type AuditDetails, type AuditEventType } from './audit-event.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface AuditRecord {
+  readonly type: AuditEventType;
+  readonly userId?: string | null;
+  readonly sessionId?: string | null;
+  readonly client?: ClientContext;
+  readonly details?: AuditDetails;
+}
+
+export interface AuditEventResponse {
+  id: string;
+  occurred_at: Date;
+  type: AuditEventType;
+  user_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: AuditDetails;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends an event; pass the transaction's manager so the event commits with what it describes. */
+  async record(event: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.insert(AuditEvent, {
+      id: randomUUID(),
+      occurredAt: this.clock.now(),
+      type: event.type,
+      userId: event.userId ?? null,
+      sessionId: event.sessionId ?? null,
+      ip: event.client?.ip ?? null,
+      userAgent: event.client?.userAgent ?? null,
+      details: event.details ?? {},
+    });
+  }
+
+  /** Newest first. */
+  async list(filter: { userId?: string; type?: AuditEventType; cursor?: string; limit: number }): Promise<Page<AuditEventResponse>> {
+    const query = this.dataSource
+      .getRepository(AuditEvent)
+      .createQueryBuilder('event')
+      .orderBy('event.occurredAt', 'DESC')
+      .addOrderBy('event.id', 'DESC')
+      .take(filter.limit + 1);
+    if (filter.userId !== undefined) query.andWhere('event.userId = :userId', { userId: filter.userId });
+    if (filter.type !== undefined) query.andWhere('event.type = :type', { type: filter.type });
+    if (filter.cursor !== undefined) {
+      const [at, id] = decodeCursor(filter.cursor, 2);
+      if (Number.isNaN(Date.parse(at!)) || !UUID.test(id!)) throw ApiError.invalidRequest('cursor is not valid');
+      query.andWhere('(event.occurredAt, event.id) < (:at, :id)', { at: new Date(at!), id });
+    }
+    // Event times come from the service clock in whole milliseconds, so the cursor's ISO form is exact.
+    return toPage(await query.getMany(), filter.limit, (row) => [row.occurredAt.toISOString(), row.id], (row) => ({
+      id: row.id,
+      occurred_at: row.occurredAt,
+      type: row.type,
+      user_id: row.userId,
+      session_id: row.sessionId,
+      ip: row.ip,
+      user_agent: row.userAgent,
+      details: row.details,
+    }));
+  }
+}

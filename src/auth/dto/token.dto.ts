@@ -1,0 +1,13 @@
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+
+/** RFC 7662 §2.1 / RFC 7009 §2.1 request. */
+export class TokenDto {
+  @IsString()
+  @MaxLength(8192)
+  token!: string;
+
+  /** Accepted and ignored: both token kinds are recognised by their form. */
+  @IsOptional()
+  @IsIn(['access_token', 'refresh_token'])
+  token_type_hint?: string;
+}

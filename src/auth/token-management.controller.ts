@@ -1,0 +1,35 @@
+import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Public } from '../common/auth/public.decorator.js';
+import { clientContext } from '../common/client-context.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { TokenDto } from './dto/token.dto.js';
+import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
+import { IntrospectionService, type IntrospectionResponse } from './introspection.service.js';
+
+/** RFC 7662 introspection and RFC 7009 revocation, for services and clients. */
+@Controller('auth')
+export class TokenManagementController {
+  constructor(
+    private readonly introspection: IntrospectionService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  // Public to the access-token guard: the caller authenticates as a service, checked here.
+  @Public()
+  @UseGuards(IntrospectionCallerGuard)
+  @Post('introspect')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  introspect(@Body() body: TokenDto): Promise<IntrospectionResponse> {
+    return this.introspection.introspect(body.token);
+  }
+
+  /** 200 whether or not the token was known (RFC 7009 §2.2), so it reveals nothing. */
+  @Public()
+  @Post('revoke')
+  @HttpCode(HttpStatus.OK)
+  async revoke(@Body() body: TokenDto, @Req() request: FastifyRequest): Promise<void> {
+    await this.sessions.revokeByRefreshToken(body.token, 'revoked_by_client', clientContext(request));
+  }
+}
