@@ -1,8 +1,8 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/audit-event.entity.js';
+import { PageQuery } from './page.query.js';
 
-export class ListAuditQuery {
+export class ListAuditQuery extends PageQuery {
   @IsOptional()
   @IsUUID()
   user?: string;
@@ -10,16 +10,4 @@ export class ListAuditQuery {
   @IsOptional()
   @IsIn(AUDIT_EVENT_TYPES)
   type?: AuditEventType;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit = 50;
 }
