@@ -3,6 +3,7 @@ import { type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { hardenHttp } from './common/http-hardening.js';
 import type { AppConfig } from './config/app-config.js';
 
 // Every request body this service accepts is a few hundred bytes; anything larger is refused unread.
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   try {
+    await hardenHttp(app, config);
     await app.register(fastifyCookie);
     await app.init();
   } catch (error) {

@@ -5,6 +5,7 @@ import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { clientContext } from '../common/client-context.js';
 import { toUserResponse, type UserResponseDto } from '../users/user-response.dto.js';
+import { RateLimited } from '../throttle/ip-rate-limit.guard.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -22,6 +23,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @RateLimited('register')
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
   async register(@Body() body: RegisterDto): Promise<UserResponseDto> {
@@ -29,6 +31,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimited('login')
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
@@ -44,6 +47,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimited('refresh')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')

@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { IpRateLimitGuard } from '../throttle/ip-rate-limit.guard.js';
+import { ThrottleModule } from '../throttle/throttle.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AccessTokenService } from './access-token.service.js';
@@ -16,7 +18,7 @@ import { ServiceClients } from './service-clients.js';
 import { TokenManagementController } from './token-management.controller.js';
 
 @Module({
-  imports: [UsersModule, SessionsModule, KeysModule, AuditModule],
+  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule],
   controllers: [AuthController, TokenManagementController],
   providers: [
     AuthService,
@@ -25,7 +27,8 @@ import { TokenManagementController } from './token-management.controller.js';
     IntrospectionService,
     IntrospectionCallerGuard,
     ServiceClients,
-    // Global guards, in this order: who the caller is, then what they may do.
+    // Global guards, in this order: how often the caller may ask, who the caller is, what they may do.
+    { provide: APP_GUARD, useClass: IpRateLimitGuard },
     { provide: APP_GUARD, useClass: AccessTokenGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],

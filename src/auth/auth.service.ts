@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
+import { ThrottleService } from '../throttle/throttle.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AccessTokenService } from './access-token.service.js';
@@ -20,14 +21,18 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
+    private readonly throttle: ThrottleService,
   ) {}
 
   /**
    * One answer, and the same argon2 work, whether the email is unknown, the password wrong or the
-   * account disabled: the response tells an attacker nothing about which accounts exist.
+   * account disabled: the response tells an attacker nothing about which accounts exist. The
+   * account's tarpit is consulted first, for unknown emails too, and a hash made with older
+   * parameters is replaced while the password is at hand.
    * @param email already in canonical form (see normalizeEmail)
    */
   async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
+    await this.throttle.reserveLoginAttempt(email);
     const user = await this.users.findByEmail(email);
     const passwordMatches =
       user === null ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(user.passwordHash, password);
@@ -37,6 +42,8 @@ export class AuthService {
       await this.audit.record({ type: 'login_failed', userId: user?.id ?? null, client, details: { reason } });
       throw invalidCredentials();
     }
+    await this.throttle.loginSucceeded(email);
+    if (this.passwords.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
     return this.sessions.start(user, client, this.issueTokens);
   }
 

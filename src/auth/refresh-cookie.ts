@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../common/errors/api-error.js';
+import { allowedBrowserOrigins } from '../common/http-hardening.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 
@@ -11,14 +13,25 @@ const COOKIE_PATH = '/auth';
 @Injectable()
 export class RefreshCookie {
   private readonly enabled: boolean;
+  private readonly allowedOrigins: Set<string>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.enabled = config.tokens.refreshCookie;
+    this.allowedOrigins = allowedBrowserOrigins(config);
   }
 
-  /** The token from the body, else (in cookie mode) from the cookie. */
+  /**
+   * The token from the body, else (in cookie mode) from the cookie. A cookie is sent by the
+   * browser whoever made the page, so it counts only from an allowed Origin (CSRF defence on top
+   * of SameSite=Strict); browsers always send Origin on a POST.
+   */
   read(request: FastifyRequest, fromBody: string | undefined): string | undefined {
-    return fromBody ?? (this.enabled ? request.cookies[COOKIE_NAME] : undefined);
+    if (fromBody !== undefined || !this.enabled) return fromBody;
+    const fromCookie = request.cookies[COOKIE_NAME];
+    if (fromCookie !== undefined && !this.allowedOrigins.has(request.headers.origin ?? '')) {
+      throw new ApiError(403, 'invalid_request', 'The refresh cookie is accepted only from an allowed Origin');
+    }
+    return fromCookie;
   }
 
   set(reply: FastifyReply, tokens: TokenResponseDto): void {

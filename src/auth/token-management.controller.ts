@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
 import { clientContext } from '../common/client-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { RateLimited } from '../throttle/ip-rate-limit.guard.js';
 import { TokenDto } from './dto/token.dto.js';
 import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
 import { IntrospectionService, type IntrospectionResponse } from './introspection.service.js';
@@ -17,6 +18,7 @@ export class TokenManagementController {
 
   // Public to the access-token guard: the caller authenticates as a service, checked here.
   @Public()
+  @RateLimited('introspect')
   @UseGuards(IntrospectionCallerGuard)
   @Post('introspect')
   @HttpCode(HttpStatus.OK)

@@ -13,6 +13,18 @@ export interface AppConfig {
   readonly logLevel: string;
   /** Fastify's `trustProxy`: false, 'loopback', or a list of addresses and CIDRs. */
   readonly trustProxy: false | string | string[];
+  readonly http: {
+    /** Browser origins allowed by CORS (and to send cookie-mode refresh/logout); empty = CORS off. */
+    readonly corsOrigins: string[];
+    /** Strict-Transport-Security max-age; 0 sends no HSTS header. */
+    readonly hstsMaxAgeSeconds: number;
+  };
+  readonly throttling: {
+    readonly ipRequestsPerMinute: number;
+    /** Failed logins on one account before the backoff starts. */
+    readonly loginFreeFailures: number;
+    readonly loginMaxBackoffSeconds: number;
+  };
   readonly database: {
     /** Unset means "start the embedded Postgres"; main.ts fills it in before the app boots. */
     readonly url: string | undefined;
@@ -84,6 +96,34 @@ class EnvironmentVariables {
     message: 'TRUST_PROXY must be "loopback" or a comma-separated list of addresses and CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (no wildcard)',
+  })
+  CORS_ORIGINS?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  HSTS_MAX_AGE = 31_536_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_IP_PER_MINUTE = 60;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOGIN_FREE_FAILURES = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  LOGIN_MAX_BACKOFF = 600;
 
   @IsOptional()
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
@@ -260,6 +300,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: vars.HOST,
     logLevel: vars.LOG_LEVEL,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+    http: {
+      corsOrigins: vars.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
+      hstsMaxAgeSeconds: vars.HSTS_MAX_AGE,
+    },
+    throttling: {
+      ipRequestsPerMinute: vars.RATE_LIMIT_IP_PER_MINUTE,
+      loginFreeFailures: vars.LOGIN_FREE_FAILURES,
+      loginMaxBackoffSeconds: vars.LOGIN_MAX_BACKOFF,
+    },
     database: {
       url: vars.DATABASE_URL,
       embeddedDataDir: vars.EMBEDDED_DATABASE_DIR,

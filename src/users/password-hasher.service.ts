@@ -31,6 +31,12 @@ export class PasswordHasher implements OnModuleInit {
     return verify(passwordHash, password).catch(() => false);
   }
 
+  /** True when the hash was made with other (older) parameters than the configured ones. */
+  needsRehash(passwordHash: string): boolean {
+    const { memoryCost, timeCost, parallelism } = this.options;
+    return !passwordHash.startsWith(`$argon2id$v=19$m=${memoryCost},t=${timeCost},p=${parallelism}$`);
+  }
+
   /**
    * Spends the same time as verify() against a real hash with the current parameters, so a login
    * for an unknown email cannot be told from a wrong password by timing. Always false.

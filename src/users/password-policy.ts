@@ -1,4 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { COMMON_PASSWORDS } from './common-passwords.data.js';
 
 // NIST SP 800-63B: at least 8 characters, allow at least 64; the upper bound only keeps hashing cheap.
 export const PASSWORD_MIN_LENGTH = 8;
@@ -26,5 +27,24 @@ export function IsPasswordLength(min: number, max: number, options?: ValidationO
           return length >= min && length <= max;
         },
       },
+    });
+}
+
+const COMMON = new Set(COMMON_PASSWORDS.split('\n'));
+
+/** On the shipped list of the 10,000 most common passwords (NIST SP 800-63B §5.1.1.2), in any case. */
+export function isCommonPassword(password: string): boolean {
+  return COMMON.has(password.toLowerCase());
+}
+
+/** For new passwords only: a login must still work for an account whose password predates the list. */
+export function IsNotCommonPassword(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isNotCommonPassword',
+      target: target.constructor,
+      propertyName: propertyName.toString(),
+      options: { message: '$property is one of the most common passwords; choose another', ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && !isCommonPassword(value) },
     });
 }

@@ -62,6 +62,10 @@ export class UsersService {
     return this.users.findOneBy({ email });
   }
 
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash });
+  }
+
   /** In email order; `emailPrefix` matches literally (no wildcards). */
   async list(query: { limit: number; cursor?: string; emailPrefix?: string }): Promise<Page<AdminUserResponseDto>> {
     const builder = this.users.createQueryBuilder('user').orderBy('user.email', 'ASC').take(query.limit + 1);

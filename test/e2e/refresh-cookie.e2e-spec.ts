@@ -27,14 +27,28 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE=true)', () => {
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\/auth(;|$)/);
 
-    const refreshed = await t.http().post('/auth/refresh').set('cookie', `refresh_token=${login.body.refresh_token}`).send({});
+    const refreshed = await t.http().post('/auth/refresh').set('cookie', `refresh_token=${login.body.refresh_token}`).set('origin', 'http://auth.test').send({});
 
     expect(refreshed.status).toBe(200);
     expect(cookieOf(refreshed.headers['set-cookie'])).toContain(`refresh_token=${refreshed.body.refresh_token}`);
 
-    const logout = await t.http().post('/auth/logout').set('cookie', `refresh_token=${refreshed.body.refresh_token}`).send({});
+    const logout = await t.http().post('/auth/logout').set('cookie', `refresh_token=${refreshed.body.refresh_token}`).set('origin', 'http://auth.test').send({});
     expect(logout.status).toBe(204);
     expect(cookieOf(logout.headers['set-cookie'])).toMatch(/refresh_token=;/);
     await t.http().post('/auth/refresh').send({ refresh_token: refreshed.body.refresh_token }).expect(401);
+  });
+
+  it.each([
+    ['a foreign Origin', 'https://evil.example'],
+    ['no Origin', undefined],
+  ])('refuses the cookie from %s with 403 and spends nothing', async (_name, origin) => {
+    const login = await t.http().post('/auth/login').send({ email: 'cookie@example.com', password: PASSWORD }).expect(200);
+    const request = t.http().post('/auth/refresh').set('cookie', `refresh_token=${login.body.refresh_token}`);
+    if (origin !== undefined) request.set('origin', origin);
+
+    const res = await request.send({});
+
+    expect(res.status).toBe(403);
+    await t.http().post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(200);
   });
 });

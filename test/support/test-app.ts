@@ -24,6 +24,8 @@ const TEST_ENV = {
   DATABASE_POOL_SIZE: '4',
   JWT_ISSUER: 'http://auth.test',
   KEYS_KEK: TEST_KEK,
+  // Tests log in far more often than any client may; the throttling tests set their own limit.
+  RATE_LIMIT_IP_PER_MINUTE: '1000000',
 };
 
 /** Starts the real application (same factory as main.ts) on a free port against the test database. */

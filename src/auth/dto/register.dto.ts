@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { normalizeEmail } from '../../users/email.js';
-import { IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
+import { IsNotCommonPassword, IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
 
 export const toCanonicalEmail = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? normalizeEmail(value) : value;
@@ -14,5 +14,6 @@ export class RegisterDto {
   email!: string;
 
   @IsPasswordLength(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
+  @IsNotCommonPassword()
   password!: string;
 }

@@ -30,6 +30,8 @@ export class ApiError extends HttpException {
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
+    /** Response headers that belong to this answer, such as Retry-After. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super({ statusCode, error: code, message } satisfies ErrorBody, statusCode);
   }
@@ -44,6 +46,13 @@ export class ApiError extends HttpException {
 
   static notFound(message = 'Not found'): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, 'not_found', message);
+  }
+
+  static rateLimited(retryAfterSeconds: number): ApiError {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    return new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'rate_limited', 'Too many requests; retry later', {
+      'retry-after': String(seconds),
+    });
   }
 
   static serviceUnavailable(message: string): ApiError {

@@ -1,10 +1,12 @@
 import { CreateUsers1764000000000 } from './1764000000000-CreateUsers.js';
 import { CreateSessionsAndSigningKeys1795489542992 } from './1795489542992-CreateSessionsAndSigningKeys.js';
 import { RevocationMarksAndAudit1795490372844 } from './1795490372844-RevocationMarksAndAudit.js';
+import { Throttling1795491101417 } from './1795491101417-Throttling.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
   CreateUsers1764000000000,
   CreateSessionsAndSigningKeys1795489542992,
   RevocationMarksAndAudit1795490372844,
+  Throttling1795491101417,
 ];

@@ -1,0 +1,42 @@
+import fastifyHelmet from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../config/app-config.js';
+import { ApiError } from './errors/api-error.js';
+
+/** RFC 7662 and RFC 7009 define form-encoded requests; every other route takes JSON only. */
+const FORM_ENCODED_ROUTES = new Set(['/auth/introspect', '/auth/revoke']);
+
+function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase();
+}
+
+/** Security headers, CORS and content-type rules, applied before any route sees a request. */
+export async function hardenHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(fastifyHelmet, {
+    // A JSON API: its responses are never a document to render, frame or run scripts from.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: config.http.hstsMaxAgeSeconds > 0 ? { maxAge: config.http.hstsMaxAgeSeconds, includeSubDomains: true } : false,
+  });
+
+  // Off unless configured; then only the listed origins are echoed, never "*" or any origin asked for.
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.http.corsOrigins, credentials: true, methods: ['GET', 'POST', 'PATCH', 'DELETE'], maxAge: 600 });
+  }
+
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request) => {
+      const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+      if (!hasBody || request.headers['content-length'] === '0') return;
+      const type = mediaType(request.headers['content-type']);
+      if (type === 'application/json') return;
+      if (type === 'application/x-www-form-urlencoded' && FORM_ENCODED_ROUTES.has(request.routeOptions.url ?? '')) return;
+      throw new ApiError(415, 'invalid_request', 'Content-Type must be application/json');
+    });
+}
+
+/** The origins a browser may send cookie-mode refresh and logout from: the issuer's and the CORS list. */
+export function allowedBrowserOrigins(config: AppConfig): Set<string> {
+  return new Set([new URL(config.tokens.issuer).origin, ...config.http.corsOrigins]);
+}

@@ -1,0 +1,47 @@
+import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class Throttling1795491101417 implements MigrationInterface {
+    name = 'Throttling1795491101417'
+
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`
+            CREATE TABLE "rate_limit_counters" (
+                "key" text NOT NULL,
+                "window_start" TIMESTAMP WITH TIME ZONE NOT NULL,
+                "hits" integer NOT NULL,
+                CONSTRAINT "rate_limit_counters_pkey" PRIMARY KEY ("key")
+            )
+        `);
+        await queryRunner.query(`
+            CREATE INDEX "rate_limit_counters_window_start_idx" ON "rate_limit_counters" ("window_start")
+        `);
+        await queryRunner.query(`
+            CREATE TABLE "login_throttle" (
+                "account_key" bytea NOT NULL,
+                "failures" integer NOT NULL,
+                "next_attempt_at" TIMESTAMP WITH TIME ZONE NOT NULL,
+                "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL,
+                CONSTRAINT "login_throttle_pkey" PRIMARY KEY ("account_key")
+            )
+        `);
+        await queryRunner.query(`
+            CREATE INDEX "login_throttle_updated_at_idx" ON "login_throttle" ("updated_at")
+        `);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`
+            DROP INDEX "public"."login_throttle_updated_at_idx"
+        `);
+        await queryRunner.query(`
+            DROP TABLE "login_throttle"
+        `);
+        await queryRunner.query(`
+            DROP INDEX "public"."rate_limit_counters_window_start_idx"
+        `);
+        await queryRunner.query(`
+            DROP TABLE "rate_limit_counters"
+        `);
+    }
+
+}
