@@ -6,6 +6,22 @@ import { ApiError } from './errors/api-error.js';
 /** RFC 7662 and RFC 7009 define form-encoded requests; every other route takes JSON only. */
 const FORM_ENCODED_ROUTES = new Set(['/auth/introspect', '/auth/revoke']);
 
+// No request body of this service nests more than a few levels; deeper JSON only probes for
+// recursion limits in the validation and transformation libraries.
+const MAX_BODY_DEPTH = 16;
+
+/** Iterative, so the check itself cannot overflow the stack it protects. */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= maxDepth) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function mediaType(contentType: string | undefined): string | undefined {
   return contentType?.split(';')[0]?.trim().toLowerCase();
 }
@@ -33,6 +49,9 @@ export async function hardenHttp(app: NestFastifyApplication, config: AppConfig)
       if (type === 'application/json') return;
       if (type === 'application/x-www-form-urlencoded' && FORM_ENCODED_ROUTES.has(request.routeOptions.url ?? '')) return;
       throw new ApiError(415, 'invalid_request', 'Content-Type must be application/json');
+    })
+    .addHook('preValidation', async (request) => {
+      if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw ApiError.invalidRequest('Request body is nested too deeply');
     });
 }
 
