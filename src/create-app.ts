@@ -1,25 +1,18 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
-import { type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { hardenHttp } from './common/http-hardening.js';
+import { serveOpenApi } from './common/openapi.js';
+import { requestIdOf } from './common/request-id.js';
+import { observeHttpRequests } from './metrics/http-metrics.js';
 import type { AppConfig } from './config/app-config.js';
 
 // Every request body this service accepts is a few hundred bytes; anything larger is refused unread.
 export const BODY_LIMIT_BYTES = 16 * 1024;
-
-const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  silent: [],
-};
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (oversized headers, garbage) still
@@ -42,15 +35,19 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    genReqId: requestIdOf,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: NEST_LOG_LEVELS[config.logLevel],
+    bufferLogs: true,
     // Let a failed boot reach the caller (and its message the log) instead of aborting the process.
     abortOnError: false,
   });
+  app.useLogger(app.get(Logger));
   try {
+    observeHttpRequests(app);
     await hardenHttp(app, config);
     await app.register(fastifyCookie);
+    serveOpenApi(app, config);
     await app.init();
   } catch (error) {
     // Release what did start (the database pool, timers) so a failed boot leaves nothing behind.

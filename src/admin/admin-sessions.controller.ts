@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, HttpCode, HttpStatus, Param, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
@@ -7,6 +8,8 @@ import { ApiError } from '../common/errors/api-error.js';
 import { UUID_PARAM } from '../common/uuid-param.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 
+@ApiTags('admin')
+@ApiBearerAuth()
 @Roles('admin')
 @Controller('admin/sessions')
 export class AdminSessionsController {

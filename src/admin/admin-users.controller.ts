@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
@@ -7,11 +8,13 @@ import { ApiError } from '../common/errors/api-error.js';
 import type { Page } from '../common/pagination.js';
 import { UUID_PARAM } from '../common/uuid-param.js';
 import { SessionsService, type SessionResponse } from '../sessions/sessions.service.js';
-import type { AdminUserResponseDto } from '../users/admin-user-response.dto.js';
+import { AdminUserResponseDto } from '../users/admin-user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 
+@ApiTags('admin')
+@ApiBearerAuth()
 @Roles('admin')
 @Controller('admin/users')
 export class AdminUsersController {
@@ -26,6 +29,7 @@ export class AdminUsersController {
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: AdminUserResponseDto })
   update(
     @Param('id', UUID_PARAM) id: string,
     @Body() body: UpdateUserDto,

@@ -1,9 +1,12 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query } from '@nestjs/common';
 import { AuditService, type AuditEventResponse } from '../audit/audit.service.js';
 import { Roles } from '../common/auth/roles.decorator.js';
 import type { Page } from '../common/pagination.js';
 import { ListAuditQuery } from './dto/list-audit.query.js';
 
+@ApiTags('admin')
+@ApiBearerAuth()
 @Roles('admin')
 @Controller('admin/audit')
 export class AuditController {

@@ -1,19 +1,21 @@
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { clientContext } from '../common/client-context.js';
-import { toUserResponse, type UserResponseDto } from '../users/user-response.dto.js';
+import { toUserResponse, UserResponseDto } from '../users/user-response.dto.js';
 import { RateLimited } from '../throttle/ip-rate-limit.guard.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
-import type { TokenResponseDto } from './dto/token-response.dto.js';
+import { TokenResponseDto } from './dto/token-response.dto.js';
 import { RefreshCookie } from './refresh-cookie.js';
 
+@ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -26,6 +28,7 @@ export class AuthController {
   @RateLimited('register')
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
+  @ApiCreatedResponse({ type: UserResponseDto })
   async register(@Body() body: RegisterDto): Promise<UserResponseDto> {
     return toUserResponse(await this.users.register(body.email, body.password));
   }
@@ -36,6 +39,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
+  @ApiOkResponse({ type: TokenResponseDto })
   async login(
     @Body() body: LoginDto,
     @Req() request: FastifyRequest,
@@ -52,6 +56,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
+  @ApiOkResponse({ type: TokenResponseDto })
   async refresh(
     @Body() body: RefreshTokenDto,
     @Req() request: FastifyRequest,
@@ -65,6 +70,7 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse()
   async logout(
     @Body() body: RefreshTokenDto,
     @Req() request: FastifyRequest,
@@ -76,6 +82,8 @@ export class AuthController {
 
   /** Answered from the verified token alone: no database on this path. */
   @Get('me')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
     return { id: user.id, email: user.email, roles: [...user.roles] };
   }

@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ThrottleService } from '../throttle/throttle.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -22,6 +23,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly throttle: ThrottleService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -40,9 +42,11 @@ export class AuthService {
       // The attempted email is not recorded: users type passwords into the wrong field.
       const reason = user === null ? 'unknown_account' : user.disabled ? 'account_disabled' : 'wrong_password';
       await this.audit.record({ type: 'login_failed', userId: user?.id ?? null, client, details: { reason } });
+      this.metrics.logins.inc({ outcome: 'failure' });
       throw invalidCredentials();
     }
     await this.throttle.loginSucceeded(email);
+    this.metrics.logins.inc({ outcome: 'success' });
     if (this.passwords.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
     return this.sessions.start(user, client, this.issueTokens);
   }

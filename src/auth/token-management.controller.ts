@@ -1,3 +1,4 @@
+import { ApiBasicAuth, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
@@ -9,6 +10,7 @@ import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
 import { IntrospectionService, type IntrospectionResponse } from './introspection.service.js';
 
 /** RFC 7662 introspection and RFC 7009 revocation, for services and clients. */
+@ApiTags('auth')
 @Controller('auth')
 export class TokenManagementController {
   constructor(
@@ -23,6 +25,9 @@ export class TokenManagementController {
   @Post('introspect')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
+  @ApiBasicAuth()
+  @ApiBearerAuth()
+  @ApiOkResponse({ description: 'RFC 7662: {active: true, ...claims} or {active: false}' })
   introspect(@Body() body: TokenDto): Promise<IntrospectionResponse> {
     return this.introspection.introspect(body.token);
   }
@@ -31,6 +36,7 @@ export class TokenManagementController {
   @Public()
   @Post('revoke')
   @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ description: 'RFC 7009: always 200' })
   async revoke(@Body() body: TokenDto, @Req() request: FastifyRequest): Promise<void> {
     await this.sessions.revokeByRefreshToken(body.token, 'revoked_by_client', clientContext(request));
   }

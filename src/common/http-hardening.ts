@@ -3,6 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/app-config.js';
 import { ApiError } from './errors/api-error.js';
 
+// The OpenAPI UI is the one HTML page: it may load its own scripts, styles and images.
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
 /** RFC 7662 and RFC 7009 define form-encoded requests; every other route takes JSON only. */
 const FORM_ENCODED_ROUTES = new Set(['/auth/introspect', '/auth/revoke']);
 
@@ -49,6 +52,9 @@ export async function hardenHttp(app: NestFastifyApplication, config: AppConfig)
       if (type === 'application/json') return;
       if (type === 'application/x-www-form-urlencoded' && FORM_ENCODED_ROUTES.has(request.routeOptions.url ?? '')) return;
       throw new ApiError(415, 'invalid_request', 'Content-Type must be application/json');
+    })
+    .addHook('onSend', async (request, reply) => {
+      if (request.url === '/docs' || request.url.startsWith('/docs/')) void reply.header('content-security-policy', DOCS_CSP);
     })
     .addHook('preValidation', async (request) => {
       if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw ApiError.invalidRequest('Request body is nested too deeply');

@@ -1,3 +1,4 @@
+import { ApiTags } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
@@ -29,6 +30,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
   };
 }
 
+@ApiTags('keys')
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {

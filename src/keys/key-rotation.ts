@@ -28,6 +28,7 @@ export class KeyRotation {
     private readonly encryption: KeyEncryption,
     private readonly settings: KeyScheduleSettings,
     private readonly audit: AuditService,
+    private readonly onKeyCreated: () => void = () => undefined,
   ) {}
 
   /** The lifecycle columns of every key, without key material. */
@@ -118,6 +119,7 @@ export class KeyRotation {
       { type: 'key_rotated', details: { kid: material.kid, state, activates_at: activatesAt.toISOString(), via } },
       manager,
     );
+    this.onKeyCreated();
     this.logger.log(`Created signing key ${material.kid} (${state}, signs from ${activatesAt.toISOString()})`);
     return { kid: material.kid, state, activatesAt, retiresAt: null };
   }

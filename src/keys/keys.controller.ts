@@ -1,8 +1,11 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Roles } from '../common/auth/roles.decorator.js';
 import { KeysService, type SigningKeySummary } from './keys.service.js';
 
+@ApiTags('admin')
+@ApiBearerAuth()
 @Roles('admin')
 @Controller('admin/keys')
 export class KeysController {

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { resolveKeks } from './kek-source.js';
 import { KeyEncryption } from './key-encryption.js';
 import { KeyRotation } from './key-rotation.js';
@@ -66,13 +67,18 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {
     this.settings = keySchedule(config);
+    metrics.observeGauge('auth_signing_key_age_seconds', 'Seconds since the active signing key began to sign', () => {
+      const active = this.schedule.find((key) => key.state === 'active');
+      return active === undefined ? 0 : (this.clock.now().getTime() - active.activatesAt.getTime()) / 1000;
+    });
   }
 
   async onModuleInit(): Promise<void> {
     this.encryption = new KeyEncryption(await resolveKeks(this.config.keys, this.logger));
-    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit);
+    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit, () => this.metrics.keyRotations.inc());
     await this.sync();
     this.timer = setInterval(() => {
       this.sync().catch((error: unknown) => this.logger.warn(`Signing-key sync failed; keeping the loaded keys: ${String(error)}`));

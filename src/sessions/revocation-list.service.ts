@@ -5,6 +5,7 @@ import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { User } from '../users/user.entity.js';
 import { Session } from './session.entity.js';
 
@@ -53,7 +54,10 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.observeGauge('auth_revocation_list_size', 'Revoked sessions and user cutoffs held in memory', () => this.size);
+  }
 
   async onModuleInit(): Promise<void> {
     await this.listen();

@@ -7,6 +7,7 @@ import type { ClientContext } from '../common/client-context.js';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { User } from '../users/user.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import {
@@ -47,6 +48,8 @@ export function invalidGrant(): ApiError {
   return new ApiError(401, 'invalid_grant', 'Invalid, expired or revoked refresh token');
 }
 
+const REFRESH_OUTCOME_LABELS = { rotated: 'rotated', replayed: 'grace_retry', reused: 'reuse_detected', invalid: 'refused' } as const;
+
 const secondsBetween = (from: Date, to: Date): number => Math.floor((to.getTime() - from.getTime()) / 1000);
 
 /**
@@ -60,6 +63,7 @@ export class Revoker {
   constructor(
     readonly manager: EntityManager,
     private readonly revocations: RevocationList,
+    private readonly metrics: MetricsService,
     readonly at: Date,
   ) {}
 
@@ -67,6 +71,7 @@ export class Revoker {
   async session(sessionId: string, reason: SessionRevocationReason): Promise<boolean> {
     const result = await this.manager.update(Session, { id: sessionId, revokedAt: IsNull() }, { revokedAt: this.at, revokedReason: reason });
     if (!result.affected) return false;
+    this.metrics.revocations.inc({ reason });
     await this.announce({ kind: 'session', id: sessionId, at: this.at.getTime() });
     return true;
   }
@@ -74,6 +79,7 @@ export class Revoker {
   /** Ends every session of the user and voids all their access tokens. @returns sessions ended */
   async allSessionsOf(userId: string, reason: SessionRevocationReason): Promise<number> {
     const result = await this.manager.update(Session, { userId, revokedAt: IsNull() }, { revokedAt: this.at, revokedReason: reason });
+    this.metrics.revocations.inc({ reason }, result.affected ?? 0);
     await this.accessTokensOf(userId);
     return result.affected ?? 0;
   }
@@ -100,6 +106,7 @@ export class SessionsService {
     private readonly clock: Clock,
     private readonly revocations: RevocationList,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {
     this.lifetimes = {
       idleTtlSeconds: config.tokens.refreshIdleTtlSeconds,
@@ -112,7 +119,7 @@ export class SessionsService {
     const now = this.clock.now();
     let revoker: Revoker | undefined;
     const result = await this.dataSource.transaction(async (manager) => {
-      revoker = new Revoker(manager, this.revocations, now);
+      revoker = new Revoker(manager, this.revocations, this.metrics, now);
       return work(revoker);
     });
     for (const event of revoker!.events) this.revocations.apply(event);
@@ -184,6 +191,7 @@ export class SessionsService {
       return { kind: 'rotated', response };
     });
 
+    this.metrics.refreshes.inc({ outcome: REFRESH_OUTCOME_LABELS[outcome.kind] });
     if (outcome.kind === 'rotated' || outcome.kind === 'replayed') return outcome.response;
     throw invalidGrant();
   }

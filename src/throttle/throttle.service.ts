@@ -5,6 +5,7 @@ import { DataSource, LessThan } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { LOGIN_FAILURE_DECAY_SECONDS, loginBackoffSeconds } from './backoff.js';
 import { LoginThrottle, RateLimitCounter } from './throttle.entities.js';
 
@@ -26,6 +27,7 @@ export class ThrottleService implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -55,6 +57,7 @@ export class ThrottleService implements OnModuleInit, OnModuleDestroy {
       [`${scope}:${ip}`, windowStart],
     )) as Array<{ hits: number }>;
     if (hits > this.config.throttling.ipRequestsPerMinute) {
+      this.metrics.rateLimited.inc({ throttle: `ip:${scope}` });
       throw ApiError.rateLimited((windowStart.getTime() + WINDOW_MS - now) / 1000);
     }
   }
@@ -86,7 +89,10 @@ export class ThrottleService implements OnModuleInit, OnModuleDestroy {
       await manager.update(LoginThrottle, { accountKey }, { failures, nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000), updatedAt: now });
       return 0;
     });
-    if (retryAfterMs > 0) throw ApiError.rateLimited(retryAfterMs / 1000);
+    if (retryAfterMs > 0) {
+      this.metrics.rateLimited.inc({ throttle: 'login_account' });
+      throw ApiError.rateLimited(retryAfterMs / 1000);
+    }
   }
 
   async loginSucceeded(email: string): Promise<void> {

@@ -1,12 +1,19 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { User } from './user.entity.js';
 
 /** A user as admins see it: account state included, still never the password hash. */
 export class AdminUserResponseDto {
+  @ApiProperty({ format: 'uuid' })
   id!: string;
+  @ApiProperty({})
   email!: string;
+  @ApiProperty({ type: [String] })
   roles!: string[];
+  @ApiProperty({})
   disabled!: boolean;
+  @ApiProperty({})
   created_at!: Date;
+  @ApiProperty({})
   updated_at!: Date;
 }
 

@@ -1,9 +1,13 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { User } from './user.entity.js';
 
 /** What a client may see of a user; built only through toUserResponse, so no hash can slip in. */
 export class UserResponseDto {
+  @ApiProperty({ format: 'uuid' })
   id!: string;
+  @ApiProperty({})
   email!: string;
+  @ApiProperty({ type: [String] })
   roles!: string[];
 }
 

@@ -19,6 +19,7 @@ const PUBLIC_ROUTES = new Set([
   'GET /.well-known/oauth-authorization-server',
   'GET /health/live',
   'GET /health/ready',
+  'GET /metrics',
 ]);
 
 /** Every route the application registered, read from the controllers' own metadata. */

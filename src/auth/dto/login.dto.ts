@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength } from 'class-validator';
 import { IsPasswordLength, PASSWORD_MAX_LENGTH } from '../../users/password-policy.js';
@@ -8,11 +9,13 @@ import { toCanonicalEmail } from './register.dto.js';
  * The length bound applies before hashing; the minimum is registration policy, not login's.
  */
 export class LoginDto {
+  @ApiProperty({ example: 'ann@example.com' })
   @Transform(toCanonicalEmail)
   @IsString()
   @MaxLength(254)
   email!: string;
 
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 1024 })
   @IsPasswordLength(1, PASSWORD_MAX_LENGTH)
   password!: string;
 }

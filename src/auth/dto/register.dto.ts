@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { normalizeEmail } from '../../users/email.js';
@@ -7,12 +8,14 @@ export const toCanonicalEmail = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? normalizeEmail(value) : value;
 
 export class RegisterDto {
+  @ApiProperty({ example: 'ann@example.com', maxLength: 254 })
   @Transform(toCanonicalEmail)
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
   email!: string;
 
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 8, maxLength: 1024, description: 'Not one of the 10,000 most common passwords' })
   @IsPasswordLength(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   @IsNotCommonPassword()
   password!: string;

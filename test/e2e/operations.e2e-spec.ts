@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
+import { bearer, createUser, login } from '../support/users.js';
+
+/** Every route of ../shared/design/api.md, as the OpenAPI document must list it. */
+const CONTRACT_ROUTES = [
+  'post /auth/register',
+  'post /auth/login',
+  'post /auth/refresh',
+  'post /auth/logout',
+  'get /auth/me',
+  'get /.well-known/jwks.json',
+  'get /.well-known/openid-configuration',
+  'post /auth/introspect',
+  'post /auth/revoke',
+  'get /admin/users',
+  'patch /admin/users/{id}',
+  'get /admin/users/{id}/sessions',
+  'delete /admin/sessions/{sid}',
+  'delete /admin/users/{id}/sessions',
+  'get /admin/keys',
+  'post /admin/keys/rotate',
+  'get /health/live',
+  'get /health/ready',
+];
+
+describe('operations', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('GET /docs-json documents every route of the contract, with the bearer scheme on guarded ones', async () => {
+    const document = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>; requestBody?: unknown }>>;
+      components: { securitySchemes: Record<string, { scheme: string }> };
+    };
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
+
+    expect(documented).toEqual(expect.arrayContaining(CONTRACT_ROUTES));
+    expect(document.components.securitySchemes.bearer?.scheme).toBe('bearer');
+    expect(document.paths['/auth/me']!.get!.security).toEqual([{ bearer: [] }]);
+    expect(document.paths['/admin/users/{id}']!.patch!.security).toEqual([{ bearer: [] }]);
+    expect(document.paths['/auth/register']!.post!.requestBody).toBeDefined();
+  });
+
+  it('GET /docs serves the UI with a CSP that lets it run', async () => {
+    const res = await t.http().get('/docs').redirects(1);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('echoes a sane X-Request-Id and makes one up otherwise', async () => {
+    const echoed = await t.http().get('/health/live').set('x-request-id', 'trace-123');
+    expect(echoed.headers['x-request-id']).toBe('trace-123');
+    const generated = await t.http().get('/health/live').set('x-request-id', 'bad id\twith spaces');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('GET /metrics shows the named series after a login', async () => {
+    await createUser(t, 'metrics@example.com');
+    const tokens = await login(t, 'metrics@example.com');
+    await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(200);
+    await t.http().get('/.well-known/jwks.json').expect(200);
+    await t.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
+
+    const res = await t.http().get('/metrics').expect(200);
+
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    for (const series of [
+      'http_request_duration_seconds_bucket{le="0.005",method="POST",route="/auth/login",status_code="200"}',
+      'auth_logins_total{outcome="success"} 1',
+      'auth_refreshes_total{outcome="rotated"} 1',
+      'auth_jwks_requests_total{status_code="200"}',
+      'auth_signing_key_age_seconds',
+      'auth_revocation_list_size',
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect(res.text).toContain(series);
+    }
+  });
+});
