@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
@@ -15,6 +16,8 @@ const pathOf = (url: string | undefined) => (url ?? '').split('?')[0] ?? '';
  */
 export function loggerParams(config: AppConfig): Params {
   return {
+    // Explicit: nestjs-pino's default pattern ('{/*splat}') matches no route under the Fastify adapter.
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
       genReqId: (request: IncomingMessage) => requestIdOf(request),

@@ -46,6 +46,8 @@ describe('booting the compiled service', () => {
       HOST: '127.0.0.1',
       EMBEDDED_DATABASE_DIR: join(dataDir, 'pglite'),
       DEV_KEYS_KEK_FILE: join(dataDir, 'keys-kek'),
+      LOG_LEVEL: 'info',
+      REFRESH_TOKEN_COOKIE: 'true',
     };
     const url = `http://127.0.0.1:${port}`;
     const register = () =>
@@ -60,8 +62,25 @@ describe('booting the compiled service', () => {
     expect(first.output()).toMatch(/EMBEDDED Postgres.*development only/);
     expect(first.output()).toMatch(/DEVELOPMENT key-encryption key/);
     expect((await register()).status).toBe(201);
+    const login = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'boot-test-1' },
+      body: JSON.stringify({ email: 'persist@example.com', password: 'correct horse battery' }),
+    });
+    const tokens = (await login.json()) as { access_token: string; refresh_token: string };
+    await fetch(`${url}/auth/me?access_token=${tokens.access_token}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    await fetch(`${url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://localhost:${port}`, cookie: `refresh_token=${tokens.refresh_token}` },
+      body: '{}',
+    });
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    // One JSON line per request with its id; never a password, token, cookie or Authorization header.
+    expect(first.output()).toContain('"req":{"id":"boot-test-1","method":"POST","path":"/auth/login"');
+    for (const secret of ['correct horse battery', tokens.access_token, tokens.refresh_token, 'Bearer', 'cookie']) {
+      expect(first.output()).not.toContain(secret);
+    }
 
     const second = spawnService(env);
     await waitFor(() => second.output().includes('Listening on'), 'the restart on the same data folder');

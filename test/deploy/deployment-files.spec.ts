@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config/app-config.js';
+
+type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any>; data?: Record<string, string>; stringData?: Record<string, string> };
+
+const KUBERNETES_DIR = 'deploy/kubernetes';
+const manifests: Manifest[] = readdirSync(KUBERNETES_DIR)
+  .filter((file) => file.endsWith('.yaml'))
+  .flatMap((file) => parseAllDocuments(readFileSync(join(KUBERNETES_DIR, file), 'utf8')).map((document) => document.toJS() as Manifest));
+const find = (kind: string, name: string) => manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name)!;
+
+/** The variables the README's configuration table documents. */
+const documentedVariables = new Set(
+  [...readFileSync('README.md', 'utf8').matchAll(/^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)? \|/gm)].flatMap((match) => match.slice(1).filter(Boolean)),
+);
+const defaults = loadConfig({});
+
+describe('Kubernetes manifests', () => {
+  const deployment = find('Deployment', 'auth-service');
+  const container = deployment.spec.template.spec.containers[0];
+  const envNames: string[] = container.env.map((variable: { name: string }) => variable.name);
+
+  it('parse, every one of them', () => {
+    expect(manifests.map((manifest) => manifest.kind).sort()).toEqual(
+      ['ConfigMap', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Service'].sort(),
+    );
+  });
+
+  it('run two or more replicas with resource requests, non-root, on a read-only root filesystem', () => {
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+  });
+
+  it("probe the app's health routes on the port it listens on", () => {
+    const port = container.ports.find((entry: { name: string }) => entry.name === 'http');
+    const portEnv = container.env.find((variable: { name: string }) => variable.name === 'PORT');
+    expect(port.containerPort).toBe(Number(portEnv?.value ?? defaults.port));
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+  });
+
+  it('route the Service and the disruption budget to the Deployment', () => {
+    const service = find('Service', 'auth-service');
+    const labels = deployment.spec.template.metadata.labels;
+    expect(service.spec.selector).toEqual(labels);
+    expect(service.spec.ports[0].targetPort).toBe('http');
+    expect(find('PodDisruptionBudget', 'auth-service').spec.selector.matchLabels).toEqual(labels);
+  });
+
+  it('take DATABASE_URL and KEYS_KEK from the Secret template, and only documented variables', () => {
+    const secret = find('Secret', 'auth-service');
+    for (const name of ['DATABASE_URL', 'KEYS_KEK']) {
+      const variable = container.env.find((entry: { name: string }) => entry.name === name);
+      expect(variable.valueFrom.secretKeyRef).toEqual({ name: 'auth-service', key: name });
+      expect(secret.stringData).toHaveProperty(name);
+    }
+    for (const name of envNames) expect(documentedVariables).toContain(name);
+  });
+
+  it('configure the example sidecar to cache the JWKS for less than KEY_PUBLISH_AHEAD, for our issuer and audience', () => {
+    const envoy = parse(find('ConfigMap', 'orders-envoy').data!['envoy.yaml']!);
+    const jwtFilter = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.find(
+      (filter: { name: string }) => filter.name === 'envoy.filters.http.jwt_authn',
+    );
+    const provider = jwtFilter.typed_config.providers.auth_service;
+    const env = (name: string) => container.env.find((entry: { name: string }) => entry.name === name)?.value;
+    const publishAhead = Number(env('KEY_PUBLISH_AHEAD') ?? defaults.keys.publishAheadSeconds);
+
+    expect(parseInt(provider.remote_jwks.cache_duration, 10)).toBeLessThan(publishAhead);
+    expect(provider.issuer).toBe(env('JWT_ISSUER'));
+    expect(provider.audiences).toEqual([env('JWT_AUDIENCE')]);
+    expect(new URL(provider.remote_jwks.http_uri.uri).pathname).toBe('/.well-known/jwks.json');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+
+  it('runs the service next to postgres:16 with a healthcheck the service waits for', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['auth', 'postgres']);
+    expect(compose.services.postgres.image).toBe('postgres:16');
+    expect(compose.services.postgres.healthcheck.test.join(' ')).toContain('pg_isready');
+    expect(compose.services.auth.depends_on.postgres.condition).toBe('service_healthy');
+    expect(compose.services.auth.ports).toContain(`${defaults.port}:${defaults.port}`);
+  });
+
+  it('sets only variables the README documents, including what production requires', () => {
+    const names = Object.keys(compose.services.auth.environment);
+    for (const name of names) expect(documentedVariables).toContain(name);
+    expect(names).toEqual(expect.arrayContaining(['NODE_ENV', 'DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK']));
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+
+  it('builds in one stage and runs the production dependencies as a non-root user in another', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/RUN npm ci/);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/CMD \["node", "dist\/src\/main.js"\]/);
+  });
+});
