@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
@@ -26,6 +27,16 @@ function parseEvent(payload: string | undefined): RevocationEvent | undefined {
   }
 }
 
+/**
+ * The revocation feed (GET /.well-known/revocations) for verifiers outside this service: what the
+ * list holds, with a version that changes whenever its content does.
+ */
+export interface RevocationFeed {
+  readonly version: number;
+  readonly body: string;
+  readonly etag: string;
+}
+
 /** The first whole second at or after `ms`: tokens dated (iat) before it were issued before the mark. */
 export const cutoffSecond = (ms: number): number => Math.ceil(ms / 1000);
 
@@ -46,6 +57,8 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   /** Session id -> epoch ms after which no token of that session can still verify. */
   private readonly revokedSessions = new Map<string, number>();
   private readonly userCutoffs = new Map<string, { notBeforeSecond: number; irrelevantAfter: number }>();
+  private version = 0;
+  private feed: RevocationFeed | undefined;
   private listener: pg.Client | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -91,12 +104,33 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     const irrelevantAfter = event.at + this.relevanceMs();
     if (irrelevantAfter < this.clock.now().getTime()) return;
     if (event.kind === 'session') {
+      if (!this.revokedSessions.has(event.id)) this.version++;
       this.revokedSessions.set(event.id, irrelevantAfter);
       return;
     }
     const notBeforeSecond = cutoffSecond(event.at);
     const known = this.userCutoffs.get(event.id);
-    if (known === undefined || known.notBeforeSecond < notBeforeSecond) this.userCutoffs.set(event.id, { notBeforeSecond, irrelevantAfter });
+    if (known === undefined || known.notBeforeSecond < notBeforeSecond) {
+      this.userCutoffs.set(event.id, { notBeforeSecond, irrelevantAfter });
+      this.version++;
+    }
+  }
+
+  /**
+   * Revoked session ids and, per user id, the first second from which tokens count again; the
+   * body is built once per change.
+   */
+  publishedFeed(): RevocationFeed {
+    if (this.feed?.version !== this.version) {
+      const body = JSON.stringify({
+        version: this.version,
+        sessions: [...this.revokedSessions.keys()],
+        users: Object.fromEntries([...this.userCutoffs].map(([id, cutoff]) => [id, cutoff.notBeforeSecond])),
+      });
+      // From the content, not the counter: replicas behind one address count differently.
+      this.feed = { version: this.version, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    }
+    return this.feed;
   }
 
   get size(): number {
@@ -123,8 +157,10 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
 
   private prune(): void {
     const now = this.clock.now().getTime();
+    const sizeBefore = this.size;
     for (const [id, irrelevantAfter] of this.revokedSessions) if (irrelevantAfter < now) this.revokedSessions.delete(id);
     for (const [id, cutoff] of this.userCutoffs) if (cutoff.irrelevantAfter < now) this.userCutoffs.delete(id);
+    if (this.size !== sizeBefore) this.version++;
   }
 
   private async resyncQuietly(): Promise<void> {

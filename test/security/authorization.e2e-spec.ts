@@ -17,6 +17,7 @@ const PUBLIC_ROUTES = new Set([
   'GET /.well-known/jwks.json',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/oauth-authorization-server',
+  'GET /.well-known/revocations',
   'GET /health/live',
   'GET /health/ready',
   'GET /metrics',

@@ -1,0 +1,33 @@
+import { Controller, Get, Headers, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../common/auth/public.decorator.js';
+import { matchesEtag } from '../keys/jwks.controller.js';
+import { RevocationList } from './revocation-list.service.js';
+
+// Verifiers poll every few seconds; a shared cache may hold the answer about as long.
+const FEED_MAX_AGE_SECONDS = 2;
+
+/**
+ * For services that verify tokens themselves (packages/verifier): which sessions are revoked and
+ * from when each user's tokens count again, for as long as any affected token can still be valid.
+ * Served from this replica's in-memory list, so a poll costs no database query.
+ */
+@ApiTags('keys')
+@Public()
+@Controller('.well-known')
+export class RevocationFeedController {
+  constructor(private readonly revocations: RevocationList) {}
+
+  @Get('revocations')
+  @ApiOkResponse({ description: '{version, sessions: [sid], users: {sub: not_before_epoch_seconds}}; 304 on If-None-Match' })
+  feed(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    const { body, etag } = this.revocations.publishedFeed();
+    void reply.header('cache-control', `public, max-age=${FEED_MAX_AGE_SECONDS}`).header('etag', etag);
+    if (matchesEtag(ifNoneMatch, etag)) {
+      void reply.status(304).send();
+      return;
+    }
+    void reply.header('content-type', 'application/json').send(body);
+  }
+}
