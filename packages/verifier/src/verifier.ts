@@ -174,6 +174,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         jti: payload.jti,
         claims: payload,
       };
+      // The first verification waits for the first poll instead of failing closed at once.
+      if (feed !== undefined && feed.current === undefined) await feed.refresh().catch(() => undefined);
       checkRevocation(verified);
       return verified;
     },

@@ -7,6 +7,10 @@ import { decodeJwt, forgeJwt, hs256With, otherRsaKey, rs256With } from '../../..
 import { waitFor } from '../../../test/support/service-process.js';
 import { resetDatabase, startTestApp, type TestApp } from '../../../test/support/test-app.js';
 import { bearer, createUser, login, type TokenPair } from '../../../test/support/users.js';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { OrdersModule } from '../../../examples/nest-service/src/app.module.js';
 import { createVerifier, VerifierError, type Verifier } from '../src/index.js';
 
 /** The kit against a running instance of the service, started here. */
@@ -201,5 +205,24 @@ describe('@auth-service/verifier against the service', () => {
 
     expect(statuses).toEqual([200, 304]);
     watching.close();
+  });
+
+  it('protects the example NestJS service: 401, 200, 403 by role, public health', async () => {
+    const example = await NestFactory.create<NestFastifyApplication>(OrdersModule.forRoot(base, 'http://auth.test'), new FastifyAdapter(), { logger: false });
+    await example.init();
+    await example.getHttpAdapter().getInstance().ready();
+    try {
+      const http = () => request(example.getHttpServer());
+      await http().get('/healthz').expect(200);
+      const anonymous = await http().get('/orders');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error).toBe('token_missing');
+      const owned = await http().get('/orders').set(...bearer(user.access_token)).expect(200);
+      expect(owned.body.owner).toBe(decodeJwt(user.access_token).payload.sub);
+      await http().delete('/orders/1').set(...bearer(user.access_token)).expect(403);
+      await http().delete('/orders/1').set(...bearer(admin.access_token)).expect(204);
+    } finally {
+      await example.close();
+    }
   });
 });
