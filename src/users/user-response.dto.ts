@@ -5,8 +5,10 @@ import type { User } from './user.entity.js';
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
-  @ApiProperty({})
+
+  @ApiProperty()
   email!: string;
+
   @ApiProperty({ type: [String] })
   roles!: string[];
 }

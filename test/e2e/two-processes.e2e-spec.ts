@@ -1,17 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt } from '../support/jwt.js';
-import { spawnService, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { freePort, spawnService, waitFor, type ServiceProcess } from '../support/service-process.js';
 import { resetDatabase, TEST_KEK } from '../support/test-app.js';
 import type { TokenPair } from '../support/users.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const PASSWORD = 'correct horse battery staple';
 

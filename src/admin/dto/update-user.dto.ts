@@ -9,7 +9,7 @@ export class UpdateUserDto {
   @Matches(/^[a-z][a-z0-9_.-]{0,31}$/, { each: true, message: 'each role must be a lower-case name of up to 32 characters' })
   roles?: string[];
 
-  @ApiPropertyOptional({})
+  @ApiPropertyOptional()
   @IsOptional()
   @IsBoolean()
   disabled?: boolean;
