@@ -88,6 +88,32 @@ describe('attack suite: login abuse', () => {
     }
   });
 
+  it('X-Forwarded-For spoofing: without TRUST_PROXY the socket address is the client, so a forged header buys no budget', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_IP_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.http().post('/auth/register').set('x-forwarded-for', `10.0.0.${i}`).send({ email: 'x', password: 'x' });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(3)).toEqual([429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('X-Forwarded-For is believed from a trusted proxy (TRUST_PROXY=loopback): each client has its own budget', async () => {
+    const proxied = await startTestApp({ RATE_LIMIT_IP_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await proxied.http().post('/auth/register').set('x-forwarded-for', `203.0.113.${i}`).send({ email: 'x', password: 'x' });
+        expect(res.status).toBe(400);
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('an over-long password is refused before any hashing', async () => {
     const verify = vi.spyOn(t.app.get(PasswordHasher), 'verify');
     const hash = vi.spyOn(t.app.get(PasswordHasher), 'hash');
