@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { resolveKeks } from '../src/keys/kek-source.js';
 import { KeyEncryption } from '../src/keys/key-encryption.js';
+import { loadSigningKeyFile } from '../src/keys/key-material.js';
 import { KeyRotation } from '../src/keys/key-rotation.js';
 import { keySchedule } from '../src/keys/keys.service.js';
 
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
     const logger = new Logger('keys:rotate');
     const encryption = new KeyEncryption(await resolveKeks(config.keys, logger));
     const audit = new AuditService(dataSource, new Clock());
-    const key = await new KeyRotation(dataSource, encryption, keySchedule(config), audit).rotateNow(new Date(), 'cli');
+    const supplied = config.keys.signingKeyFile === undefined ? undefined : await loadSigningKeyFile(config.keys.signingKeyFile);
+    const rotation = new KeyRotation(dataSource, encryption, keySchedule(config), audit, undefined, supplied);
+    const key = await rotation.rotateNow(new Date(), 'cli');
     logger.log(`Key ${key.kid} is published and signs from ${key.activatesAt.toISOString()}`);
   } finally {
     await dataSource.destroy();

@@ -58,6 +58,8 @@ export interface AppConfig {
     /** Key-encryption keys, newest first; undefined means "use the development KEK file". */
     readonly keks: Buffer[] | undefined;
     readonly devKekFile: string;
+    /** An operator-supplied RSA private key (PEM) to sign with instead of generated keys. */
+    readonly signingKeyFile: string | undefined;
     readonly rotationIntervalSeconds: number;
     /** How long a new key is published in the JWKS before it signs; longer than any verifier's cache. */
     readonly publishAheadSeconds: number;
@@ -216,6 +218,10 @@ class EnvironmentVariables {
   DEV_KEYS_KEK_FILE = '.data/keys-kek';
 
   @IsOptional()
+  @IsString()
+  SIGNING_KEY_FILE?: string;
+
+  @IsOptional()
   @Matches(/^[A-Za-z0-9._-]+:[0-9a-f]{64}(\s*,\s*[A-Za-z0-9._-]+:[0-9a-f]{64})*$/, {
     message: 'INTROSPECTION_CLIENTS must be a comma-separated list of client_id:sha256-hex-of-secret',
   })
@@ -344,6 +350,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keys: {
       keks: vars.KEYS_KEK?.split(',').map((kek) => Buffer.from(kek.trim(), 'base64')),
       devKekFile: vars.DEV_KEYS_KEK_FILE,
+      signingKeyFile: vars.SIGNING_KEY_FILE,
       rotationIntervalSeconds: vars.KEY_ROTATION_INTERVAL,
       publishAheadSeconds: vars.KEY_PUBLISH_AHEAD,
     },

@@ -15,6 +15,14 @@ import { SigningKey } from './signing-key.entity.js';
 // Names "the signing-key lock" in pg_locks; every change to the key set happens under it.
 const SIGNING_KEYS_LOCK_KEY = 0x6b657973; // "keys"
 
+/** On-demand rotation is the operator's when keys come from SIGNING_KEY_FILE. */
+export class SuppliedKeyError extends Error {
+  override readonly name = 'SuppliedKeyError';
+  constructor() {
+    super('Signing keys come from SIGNING_KEY_FILE: rotate by mounting a new key file');
+  }
+}
+
 /**
  * Applies the key schedule to the signing_keys table. Every writer takes one advisory lock and
  * re-reads the table under it, so any number of replicas (and the CLI) agree: one key created per
@@ -29,6 +37,8 @@ export class KeyRotation {
     private readonly settings: KeyScheduleSettings,
     private readonly audit: AuditService,
     private readonly onKeyCreated: () => void = () => undefined,
+    /** The operator's key from SIGNING_KEY_FILE; when set, no key is generated. */
+    private readonly supplied?: SigningKeyMaterial,
   ) {}
 
   /** The lifecycle columns of every key, without key material. */
@@ -41,12 +51,12 @@ export class KeyRotation {
 
   /** Carries out what is due at `now`. When nothing is, that costs one read and no lock. */
   async advance(now: Date): Promise<ScheduledKey[]> {
-    const plan = planKeyTransitions(await this.schedule(), now, this.settings);
+    const plan = planKeyTransitions(await this.schedule(), now, this.settings, this.supplied?.kid);
     if (!hasTransitions(plan)) return this.schedule();
     // Generated before taking the lock: ~100 ms the other replicas need not wait for.
-    const material = plan.create ? await generateSigningKeyMaterial() : undefined;
+    const material = plan.create ? (this.supplied ?? (await generateSigningKeyMaterial())) : undefined;
     return this.underLock(async (manager) => {
-      const current = planKeyTransitions(await this.schedule(manager), now, this.settings);
+      const current = planKeyTransitions(await this.schedule(manager), now, this.settings, this.supplied?.kid);
       await this.apply(manager, current, material, 'schedule');
       return this.schedule(manager);
     });
@@ -57,6 +67,7 @@ export class KeyRotation {
    * waiting, that key is the answer: concurrent requests never queue up several keys.
    */
   async rotateNow(now: Date, via: string): Promise<ScheduledKey> {
+    if (this.supplied !== undefined) throw new SuppliedKeyError();
     const material = await generateSigningKeyMaterial();
     return this.underLock(async (manager) => {
       const pending = (await this.schedule(manager)).find((key) => key.state === 'next');

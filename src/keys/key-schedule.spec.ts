@@ -48,6 +48,23 @@ describe('planKeyTransitions', () => {
   });
 });
 
+describe('planKeyTransitions with an operator-supplied key (SIGNING_KEY_FILE)', () => {
+  it('starts with the supplied key when there is no key at all', () => {
+    expect(planKeyTransitions([], at(0), settings, 'file')).toEqual({ create: { state: 'active', activatesAt: at(0) }, remove: [] });
+  });
+
+  it('generates nothing on the schedule', () => {
+    expect(planKeyTransitions([key('file', 'active', 0)], at(40 * 86400), settings, 'file')).toEqual({ remove: [] });
+  });
+
+  it('publishes a newly mounted key as the next key, KEY_PUBLISH_AHEAD before it signs', () => {
+    expect(planKeyTransitions([key('old-file', 'active', 0)], at(100), settings, 'new-file')).toEqual({
+      create: { state: 'next', activatesAt: at(1900) },
+      remove: [],
+    });
+  });
+});
+
 describe('jwksMaxAgeSeconds', () => {
   it('stays a minute under KEY_PUBLISH_AHEAD while no activation is near', () => {
     expect(jwksMaxAgeSeconds([key('a', 'active', 0)], at(100), settings)).toBe(1740);

@@ -36,8 +36,17 @@ export function scheduledPublication(active: ScheduledKey, settings: KeySchedule
   return plus(active.activatesAt, settings.rotationIntervalSeconds - settings.publishAheadSeconds);
 }
 
-/** What must change at `now`; empty when the key set is as it should be. */
-export function planKeyTransitions(keys: readonly ScheduledKey[], now: Date, settings: KeyScheduleSettings): KeyTransitions {
+/**
+ * What must change at `now`; empty when the key set is as it should be. With `suppliedKid` (the
+ * key of SIGNING_KEY_FILE) nothing is generated on a schedule: the supplied key is published as
+ * the next key when it is new, and the operator rotates by mounting another file.
+ */
+export function planKeyTransitions(
+  keys: readonly ScheduledKey[],
+  now: Date,
+  settings: KeyScheduleSettings,
+  suppliedKid?: string,
+): KeyTransitions {
   const active = keys.find((key) => key.state === 'active');
   const next = keys.find((key) => key.state === 'next');
   const remove = keys.filter((key) => key.state === 'retired' && key.retiresAt !== null && key.retiresAt <= now).map((key) => key.kid);
@@ -47,6 +56,10 @@ export function planKeyTransitions(keys: readonly ScheduledKey[], now: Date, set
     return { activate: { kid: next.kid, retiring }, remove };
   }
   if (active === undefined) return { create: { state: 'active', activatesAt: now }, remove };
+  if (suppliedKid !== undefined) {
+    const isNew = !keys.some((key) => key.kid === suppliedKid);
+    return isNew && next === undefined ? { create: { state: 'next', activatesAt: plus(now, settings.publishAheadSeconds) }, remove } : { remove };
+  }
   if (next === undefined && scheduledPublication(active, settings) <= now) {
     return { create: { state: 'next', activatesAt: plus(now, settings.publishAheadSeconds) }, remove };
   }

@@ -3,12 +3,14 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { ApiError } from '../common/errors/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { resolveKeks } from './kek-source.js';
 import { KeyEncryption } from './key-encryption.js';
-import { KeyRotation } from './key-rotation.js';
+import { loadSigningKeyFile } from './key-material.js';
+import { KeyRotation, SuppliedKeyError } from './key-rotation.js';
 import { jwksMaxAgeSeconds, type KeyScheduleSettings, type ScheduledKey } from './key-schedule.js';
 import { SigningKey } from './signing-key.entity.js';
 
@@ -78,7 +80,8 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.encryption = new KeyEncryption(await resolveKeks(this.config.keys, this.logger));
-    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit, () => this.metrics.keyRotations.inc());
+    const supplied = this.config.keys.signingKeyFile === undefined ? undefined : await loadSigningKeyFile(this.config.keys.signingKeyFile);
+    this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit, () => this.metrics.keyRotations.inc(), supplied);
     await this.sync();
     this.timer = setInterval(() => {
       this.sync().catch((error: unknown) => this.logger.warn(`Signing-key sync failed; keeping the loaded keys: ${String(error)}`));
@@ -114,7 +117,9 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
 
   /** Publishes a new key that signs after KEY_PUBLISH_AHEAD; see KeyRotation.rotateNow. */
   async rotate(via: string): Promise<ScheduledKey> {
-    const key = await this.rotation.rotateNow(this.clock.now(), via);
+    const key = await this.rotation.rotateNow(this.clock.now(), via).catch((error: unknown) => {
+      throw error instanceof SuppliedKeyError ? ApiError.conflict(error.message) : error;
+    });
     await this.sync();
     return key;
   }
