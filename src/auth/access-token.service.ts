@@ -7,6 +7,7 @@ import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { KeysService } from '../keys/keys.service.js';
 import { cutoffSecond, RevocationList } from '../sessions/revocation-list.service.js';
+import type { TokenSubject } from '../users/token-subject.js';
 
 /** Far above any token we issue (~1 kB); bounds the work an oversized header can cause. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -19,14 +20,6 @@ const FOREIGN_HEADER_MEMBERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', '
 
 /** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
-
-export interface SubjectOfToken {
-  readonly id: string;
-  readonly email: string;
-  readonly roles: readonly string[];
-  /** The user's revocation cutoff: tokens dated before it are refused, so none is dated before it. */
-  readonly tokensNotBefore: Date | null;
-}
 
 /** The RFC 9068 claims of a verified access token, plus ours (sid, roles, email). */
 export interface AccessTokenClaims {
@@ -82,7 +75,8 @@ export class AccessTokenService {
     return user;
   }
 
-  issue(subject: SubjectOfToken, sessionId: string): IssuedAccessToken {
+  /** Never dated before the subject's revocation cutoff (tokensNotBefore), which refuses older tokens. */
+  issue(subject: TokenSubject, sessionId: string): IssuedAccessToken {
     const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
     const cutoff = subject.tokensNotBefore === null ? 0 : cutoffSecond(subject.tokensNotBefore.getTime());
     // At most one second ahead, within every verifier's clock skew.

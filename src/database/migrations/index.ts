@@ -2,6 +2,7 @@ import { CreateUsers1764000000000 } from './1764000000000-CreateUsers.js';
 import { CreateSessionsAndSigningKeys1795489542992 } from './1795489542992-CreateSessionsAndSigningKeys.js';
 import { RevocationMarksAndAudit1795490372844 } from './1795490372844-RevocationMarksAndAudit.js';
 import { Throttling1795491101417 } from './1795491101417-Throttling.js';
+import { UnloggedThrottleTables1795493687588 } from './1795493687588-UnloggedThrottleTables.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateSessionsAndSigningKeys1795489542992,
   RevocationMarksAndAudit1795490372844,
   Throttling1795491101417,
+  UnloggedThrottleTables1795493687588,
 ];
