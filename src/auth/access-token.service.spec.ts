@@ -77,4 +77,32 @@ describe('AccessTokenService', () => {
 
     expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
   });
+
+  describe('remembering verified tokens', () => {
+    it('still refuses a remembered token once it has expired', () => {
+      const { token } = tokens.issue(subject, 'session-1');
+      tokens.verify(token);
+
+      clock.current = new Date(clock.current.getTime() + (900 + 30) * 1000);
+
+      expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+    });
+
+    it('still refuses a remembered token once its key is gone', () => {
+      const { token } = tokens.issue(subject, 'session-1');
+      tokens.verify(token);
+
+      publicKeys.clear();
+
+      expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+    });
+
+    it('never answers a different token (one signature character changed) from memory', () => {
+      const { token } = tokens.issue(subject, 'session-1');
+      tokens.verify(token);
+      const altered = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`;
+
+      expect(() => tokens.verify(altered)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+    });
+  });
 });

@@ -18,6 +18,16 @@ const MAX_TOKEN_LENGTH = 8192;
  */
 const FOREIGN_HEADER_MEMBERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', 'crit'];
 
+/** Tokens whose signature was checked recently; a client sends the same token many times. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+interface VerifiedEntry {
+  readonly user: AuthenticatedUser;
+  readonly kid: string;
+  readonly notBefore: number;
+  readonly expiresAt: number;
+}
+
 /** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
@@ -61,6 +71,8 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 /** RS256 access tokens in the RFC 9068 profile: signed with the active key, verified from memory. */
 @Injectable()
 export class AccessTokenService {
+  private readonly verified = new Map<string, VerifiedEntry>();
+
   constructor(
     private readonly keys: KeysService,
     private readonly revocations: RevocationList,
@@ -102,12 +114,32 @@ export class AccessTokenService {
   }
 
   /** Verifies signature, header and claims; throws 401 invalid_token for any failure. */
+  /**
+   * The RS256 check runs once per distinct token: the exact token string (signature included) is
+   * remembered with its key and lifetime, which are checked again on every use, so an entry can
+   * outlive neither its key nor its expiry. Revocation is checked on every request by authenticate().
+   */
   verify(token: string): AuthenticatedUser {
-    const claims = this.verifiedClaims(token);
-    return { id: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid, tokenId: claims.jti, issuedAt: claims.iat };
+    const now = this.clock.nowSeconds();
+    const skew = this.config.tokens.clockSkewSeconds;
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      const usable = now < cached.expiresAt + skew && now >= cached.notBefore - skew && this.keys.verificationKey(cached.kid) !== undefined;
+      if (usable) return cached.user;
+      this.verified.delete(token);
+    }
+    const { claims, kid } = this.check(token);
+    const user = { id: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid, tokenId: claims.jti, issuedAt: claims.iat };
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { user, kid, notBefore: claims.nbf, expiresAt: claims.exp });
+    return user;
   }
 
   verifiedClaims(token: string): AccessTokenClaims {
+    return this.check(token).claims;
+  }
+
+  private check(token: string): { claims: AccessTokenClaims; kid: string } {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
     const header = decodeHeader(token);
     if (
@@ -155,6 +187,6 @@ export class AccessTokenService {
     ) {
       throw invalidToken();
     }
-    return { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email };
+    return { claims: { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email }, kid: header.kid };
   }
 }
