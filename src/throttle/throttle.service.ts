@@ -76,11 +76,15 @@ export class ThrottleService implements OnModuleInit, OnModuleDestroy {
     const { loginFreeFailures, loginMaxBackoffSeconds } = this.config.throttling;
 
     const retryAfterMs = await this.dataSource.transaction(async (manager) => {
-      await manager.createQueryBuilder().insert().into(LoginThrottle)
-        .values({ accountKey, failures: 0, nextAttemptAt: now, updatedAt: now })
-        .orIgnore()
-        .execute();
-      const row = await manager.findOneOrFail(LoginThrottle, { where: { accountKey }, lock: { mode: 'pessimistic_write' } });
+      // Creates or locks the account's row in one statement: a separate insert-then-select could
+      // lose the row to a concurrent successful login deleting it in between.
+      const [row] = (await manager.query(
+        `INSERT INTO login_throttle AS throttle (account_key, failures, next_attempt_at, updated_at) VALUES ($1, 0, $2, $2)
+         ON CONFLICT (account_key) DO UPDATE SET account_key = throttle.account_key
+         RETURNING failures, next_attempt_at AS "nextAttemptAt", updated_at AS "updatedAt"`,
+        [accountKey, now],
+      )) as Array<Pick<LoginThrottle, 'failures' | 'nextAttemptAt' | 'updatedAt'>>;
+      if (row === undefined) throw new Error('login_throttle upsert returned no row');
       if (row.nextAttemptAt > now) return row.nextAttemptAt.getTime() - now.getTime();
 
       const forgotten = now.getTime() - row.updatedAt.getTime() > LOGIN_FAILURE_DECAY_SECONDS * 1000;

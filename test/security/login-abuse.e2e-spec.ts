@@ -65,6 +65,13 @@ describe('attack suite: login abuse', () => {
     expect(verify).toHaveBeenCalledTimes(6);
   });
 
+  it('parallel correct logins on one account never fail with a 500 (successes clear the tarpit row concurrently)', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => attempt('victim@example.com', PASSWORD)));
+
+    expect(results.every((res) => res.status === 200 || res.status === 429)).toBe(true);
+    expect(results.some((res) => res.status === 200)).toBe(true);
+  });
+
   it('lockout is temporary: the backoff decays by itself', async () => {
     for (let i = 0; i < 12; i++) await attempt('victim@example.com', `guess ${i}`);
     vi.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 601_000));
