@@ -38,7 +38,12 @@ export class AuditService {
 
   /** Appends an event; pass the transaction's manager so the event commits with what it describes. */
   async record(event: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.insert(AuditEvent, {
+    await manager.insert(AuditEvent, this.row(event));
+  }
+
+  /** The row an event becomes, for a caller that writes it in its own statement. */
+  row(event: AuditRecord): AuditEvent {
+    return Object.assign(new AuditEvent(), {
       id: randomUUID(),
       occurredAt: this.clock.now(),
       type: event.type,
