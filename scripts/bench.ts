@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   const { base } = service;
   try {
     const runId = Date.now().toString(36);
-    const emails = Array.from({ length: CONNECTIONS }, (_, i) => `bench-${runId}-${i}@example.com`);
+    // Three times as many accounts and sessions as connections, so no two requests in flight share one.
+    const emails = Array.from({ length: 3 * CONNECTIONS }, (_, i) => `bench-${runId}-${i}@example.com`);
     for (const email of emails) await post(base, '/auth/register', { email, password: PASSWORD });
     const sessions = await Promise.all(emails.map((email) => post(base, '/auth/login', { email, password: PASSWORD })));
     const accessToken = String(sessions[0]!.access_token);
@@ -163,8 +164,9 @@ async function main(): Promise<void> {
     rows.push(row('GET /auth/me, a different token each time', meUncached, { ...baseline, target: 0.6 }));
     rows.push(row('GET /.well-known/jwks.json', await load({ url: `${base}/.well-known/jwks.json` }), { ...baseline, target: 0.9 }));
 
-    // Every request spends a fresh token: each connection follows its own rotation chain.
-    let nextSession = 0;
+    // Every request spends a fresh token. autocannon gives each request a new context, so the
+    // rotation chains live in a pool: a request takes one, its response puts the successor back.
+    const chainPool = sessions.map((session) => String(session.refresh_token));
     const refresh = await load({
       url: base,
       requests: [
@@ -172,20 +174,17 @@ async function main(): Promise<void> {
           method: 'POST',
           path: '/auth/refresh',
           headers: { 'content-type': 'application/json' },
-          setupRequest: (request, context: { token?: string }) => {
-            context.token ??= String(sessions[nextSession++ % sessions.length]!.refresh_token);
-            return { ...request, body: JSON.stringify({ refresh_token: context.token }) };
-          },
-          onResponse: (status, body, context: { token?: string }) => {
-            if (status === 200) context.token = (JSON.parse(body) as { refresh_token: string }).refresh_token;
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: chainPool.shift() }) }),
+          onResponse: (status, body) => {
+            if (status === 200) chainPool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
           },
         },
       ],
     });
     rows.push(row('POST /auth/refresh', refresh, { name: 'RS256 sign bound, 1 core', perSecond: limits.signPerSecond, target: 1000 / limits.signPerSecond }));
 
-    // One account per connection, so the per-account tarpit sees only successes.
-    let nextEmail = 0;
+    // Each account has at most one login in flight, so the per-account tarpit sees only successes.
+    const accountPool = [...emails];
     const login = () =>
       load({
         url: base,
@@ -195,8 +194,11 @@ async function main(): Promise<void> {
             path: '/auth/login',
             headers: { 'content-type': 'application/json' },
             setupRequest: (request, context: { email?: string }) => {
-              context.email ??= emails[nextEmail++ % emails.length];
+              context.email = accountPool.shift();
               return { ...request, body: JSON.stringify({ email: context.email, password: PASSWORD }) };
+            },
+            onResponse: (_status, _body, context: { email?: string }) => {
+              if (context.email !== undefined) accountPool.push(context.email);
             },
           },
         ],
