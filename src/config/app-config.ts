@@ -73,6 +73,12 @@ export class ConfigError extends Error {
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
+/** An integer variable, at least `min` and at most `max`; the text of the environment is converted first. */
+function IntegerVariable(min: number, max?: number): PropertyDecorator {
+  const decorators = [Transform(toInt), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)])];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
@@ -81,10 +87,7 @@ class EnvironmentVariables {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: NodeEnv = 'development';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IntegerVariable(1, 65535)
   PORT = 3000;
 
   @IsString()
@@ -105,26 +108,16 @@ class EnvironmentVariables {
   })
   CORS_ORIGINS?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntegerVariable(0)
   HSTS_MAX_AGE = 31_536_000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntegerVariable(1)
   RATE_LIMIT_IP_PER_MINUTE = 60;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerVariable(1, 100)
   LOGIN_FREE_FAILURES = 5;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(86400)
+  @IntegerVariable(1, 86400)
   LOGIN_MAX_BACKOFF = 600;
 
   @IsOptional()
@@ -134,32 +127,20 @@ class EnvironmentVariables {
   @IsString()
   EMBEDDED_DATABASE_DIR = '.data/pglite';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntegerVariable(1, 200)
   DATABASE_POOL_SIZE = 10;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntegerVariable(100)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
   // OWASP's argon2id baseline; lower values are refused so a typo cannot weaken every stored hash.
-  @Transform(toInt)
-  @IsInt()
-  @Min(19456)
+  @IntegerVariable(19456)
   ARGON2_MEMORY_COST_KIB = 19456;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(2)
+  @IntegerVariable(2)
   ARGON2_TIME_COST = 2;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(16)
+  @IntegerVariable(1, 16)
   ARGON2_PARALLELISM = 1;
 
   @IsOptional()
@@ -170,42 +151,26 @@ class EnvironmentVariables {
   @Matches(/^\S+$/, { message: 'JWT_AUDIENCE must be a non-empty string without spaces' })
   JWT_AUDIENCE = 'auth-service';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
-  @Max(86400)
+  @IntegerVariable(60, 86400)
   ACCESS_TOKEN_TTL = 900;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(300)
+  @IntegerVariable(0, 300)
   JWT_CLOCK_SKEW = 30;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
+  @IntegerVariable(60)
   REFRESH_TOKEN_IDLE_TTL = 1_209_600;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
+  @IntegerVariable(60)
   REFRESH_TOKEN_ABSOLUTE_TTL = 2_592_000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(60)
+  @IntegerVariable(0, 60)
   REFRESH_REUSE_GRACE = 10;
 
   @Transform(toBoolean)
   @IsBoolean()
   REFRESH_TOKEN_COOKIE = false;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(3600)
+  @IntegerVariable(1, 3600)
   REVOCATION_RESYNC_INTERVAL = 30;
 
   @IsOptional()
@@ -236,15 +201,11 @@ class EnvironmentVariables {
   @Length(8, 1024)
   BOOTSTRAP_ADMIN_PASSWORD?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(3600)
+  @IntegerVariable(3600)
   KEY_ROTATION_INTERVAL = 2_592_000;
 
   // Above the one-minute margin the JWKS Cache-Control keeps (see jwksMaxAgeSeconds).
-  @Transform(toInt)
-  @IsInt()
-  @Min(120)
+  @IntegerVariable(120)
   KEY_PUBLISH_AHEAD = 1800;
 }
 
