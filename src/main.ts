@@ -3,12 +3,14 @@ import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, redactDatabaseUrl, withDatabaseUrl } from './config/app-config.js';
 import { createApp } from './create-app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
+import { serveWhileStarting } from './health/starting-up-server.js';
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
 async function main(): Promise<void> {
   const logger = new Logger('Bootstrap');
   let config = loadConfig();
+  const stopServingStartup = await serveWhileStarting(config.port, config.host);
 
   let embedded: EmbeddedPostgres | undefined;
   if (config.database.url === undefined) {
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
   }
 
   const app = await createApp(config);
+  await stopServingStartup();
   await app.listen(config.port, config.host);
   logger.log(`Listening on http://${config.host}:${config.port}`);
 

@@ -50,7 +50,17 @@ describe('booting the compiled service', () => {
       });
 
     const first = spawnService(env);
-    await waitFor(() => first.output().includes('Listening on'), 'the first start');
+    // While the database starts and migrations run: alive, not ready, and never a refused connection once the port is held.
+    const readiness: number[] = [];
+    let liveWhileStarting: number | undefined;
+    await waitFor(async () => {
+      const status = await fetch(`${url}/health/ready`).then((res) => res.status).catch(() => 0);
+      if (status === 503 && liveWhileStarting === undefined) liveWhileStarting = (await fetch(`${url}/health/live`)).status;
+      readiness.push(status);
+      return status === 200;
+    }, 'the first start');
+    expect(readiness).toContain(503);
+    expect(liveWhileStarting).toBe(200);
     expect(first.output()).toMatch(/EMBEDDED Postgres.*development only/);
     expect(first.output()).toMatch(/DEVELOPMENT key-encryption key/);
     expect((await register()).status).toBe(201);
