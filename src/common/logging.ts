@@ -32,6 +32,8 @@ export function loggerParams(config: AppConfig): Params {
           remoteAddress: request.remoteAddress,
         }),
         res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+        // pino-http's own "failed with status code 5xx" error; the cause is logged by the exception filter.
+        err: (error: { message: string }) => ({ message: error.message }),
       },
       redact: {
         paths: [
