@@ -1,10 +1,9 @@
 import { ApiTags } from '@nestjs/swagger';
-import { createHash } from 'node:crypto';
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
+import { prepareDocument, sendPreparedDocument, type PreparedDocument } from '../common/prepared-document.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { matchesEtag } from './jwks.controller.js';
 
 const DISCOVERY_MAX_AGE_SECONDS = 3600;
 
@@ -34,12 +33,10 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {
-  private readonly body: string;
-  private readonly etag: string;
+  private readonly document: PreparedDocument;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.body = JSON.stringify(discoveryDocument(config.tokens.issuer));
-    this.etag = `"${createHash('sha256').update(this.body).digest('base64url').slice(0, 27)}"`;
+    this.document = prepareDocument(JSON.stringify(discoveryDocument(config.tokens.issuer)));
   }
 
   @Get('openid-configuration')
@@ -53,11 +50,6 @@ export class DiscoveryController {
   }
 
   private send(ifNoneMatch: string | undefined, reply: FastifyReply): void {
-    void reply.header('cache-control', `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`).header('etag', this.etag);
-    if (matchesEtag(ifNoneMatch, this.etag)) {
-      void reply.status(304).send();
-      return;
-    }
-    void reply.header('content-type', 'application/json').send(this.body);
+    sendPreparedDocument(reply, ifNoneMatch, this.document, { maxAgeSeconds: DISCOVERY_MAX_AGE_SECONDS, contentType: 'application/json' });
   }
 }

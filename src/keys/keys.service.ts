@@ -1,10 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { Clock } from '../common/clock.js';
+import { repeatInBackground } from '../common/repeat.js';
+import { prepareDocument, type PreparedDocument } from '../common/prepared-document.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { resolveKeks } from './kek-source.js';
@@ -28,12 +30,6 @@ export interface SigningKeySummary {
   created_at: Date;
   activates_at: Date;
   retires_at: Date | null;
-}
-
-/** The JWKS document, serialised once per key-set change and served as is. */
-export interface PublishedJwks {
-  readonly body: string;
-  readonly etag: string;
 }
 
 export function keySchedule(config: AppConfig): KeyScheduleSettings {
@@ -60,7 +56,7 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   private schedule: ScheduledKey[] = [];
   private signing: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
-  private jwks: PublishedJwks = { body: '{"keys":[]}', etag: '"empty"' };
+  private jwks: PreparedDocument = prepareDocument('{"keys":[]}');
   private syncing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
@@ -83,10 +79,7 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     const supplied = this.config.keys.signingKeyFile === undefined ? undefined : await loadSigningKeyFile(this.config.keys.signingKeyFile);
     this.rotation = new KeyRotation(this.dataSource, this.encryption, this.settings, this.audit, () => this.metrics.keyRotations.inc(), supplied);
     await this.sync();
-    this.timer = setInterval(() => {
-      this.sync().catch((error: unknown) => this.logger.warn(`Signing-key sync failed; keeping the loaded keys: ${String(error)}`));
-    }, SYNC_INTERVAL_MS);
-    this.timer.unref();
+    this.timer = repeatInBackground(SYNC_INTERVAL_MS, () => this.sync(), this.logger, 'Signing-key sync failed; keeping the loaded keys');
   }
 
   onModuleDestroy(): void {
@@ -107,7 +100,8 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     return this.verificationKeys.get(kid);
   }
 
-  publishedJwks(): PublishedJwks {
+  /** The JWKS document, serialised once per key-set change and served as is. */
+  publishedJwks(): PreparedDocument {
     return this.jwks;
   }
 
@@ -171,6 +165,6 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     const body = JSON.stringify({
       keys: rows.map((row) => ({ ...row.publicJwk, kid: row.kid, alg: 'RS256', use: 'sig' })),
     });
-    this.jwks = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    this.jwks = prepareDocument(body);
   }
 }

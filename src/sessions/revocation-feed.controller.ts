@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
-import { matchesEtag } from '../keys/jwks.controller.js';
+import { sendPreparedDocument } from '../common/prepared-document.js';
 import { RevocationList } from './revocation-list.service.js';
 
 // Verifiers poll every few seconds; a shared cache may hold the answer about as long.
@@ -22,12 +22,9 @@ export class RevocationFeedController {
   @Get('revocations')
   @ApiOkResponse({ description: '{version, sessions: [sid], users: {sub: not_before_epoch_seconds}}; 304 on If-None-Match' })
   feed(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
-    const { body, etag } = this.revocations.publishedFeed();
-    void reply.header('cache-control', `public, max-age=${FEED_MAX_AGE_SECONDS}`).header('etag', etag);
-    if (matchesEtag(ifNoneMatch, etag)) {
-      void reply.status(304).send();
-      return;
-    }
-    void reply.header('content-type', 'application/json').send(body);
+    sendPreparedDocument(reply, ifNoneMatch, this.revocations.publishedFeed(), {
+      maxAgeSeconds: FEED_MAX_AGE_SECONDS,
+      contentType: 'application/json',
+    });
   }
 }

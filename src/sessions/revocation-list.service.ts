@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
+import { repeatInBackground } from '../common/repeat.js';
+import { prepareDocument, type PreparedDocument } from '../common/prepared-document.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { User } from '../users/user.entity.js';
@@ -31,10 +32,8 @@ function parseEvent(payload: string | undefined): RevocationEvent | undefined {
  * The revocation feed (GET /.well-known/revocations) for verifiers outside this service: what the
  * list holds, with a version that changes whenever its content does.
  */
-export interface RevocationFeed {
+export interface RevocationFeed extends PreparedDocument {
   readonly version: number;
-  readonly body: string;
-  readonly etag: string;
 }
 
 /** The first whole second at or after `ms`: tokens dated (iat) before it were issued before the mark. */
@@ -75,8 +74,12 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.listen();
     await this.resync();
-    this.resyncTimer = setInterval(() => void this.resyncQuietly(), this.config.tokens.revocationResyncSeconds * 1000);
-    this.resyncTimer.unref();
+    this.resyncTimer = repeatInBackground(
+      this.config.tokens.revocationResyncSeconds * 1000,
+      () => this.resync(),
+      this.logger,
+      'Revocation resync failed',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -127,8 +130,8 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
         sessions: [...this.revokedSessions.keys()],
         users: Object.fromEntries([...this.userCutoffs].map(([id, cutoff]) => [id, cutoff.notBeforeSecond])),
       });
-      // From the content, not the counter: replicas behind one address count differently.
-      this.feed = { version: this.version, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      // The ETag comes from the content, not the counter: replicas behind one address count differently.
+      this.feed = { version: this.version, ...prepareDocument(body) };
     }
     return this.feed;
   }
@@ -161,10 +164,6 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     for (const [id, irrelevantAfter] of this.revokedSessions) if (irrelevantAfter < now) this.revokedSessions.delete(id);
     for (const [id, cutoff] of this.userCutoffs) if (cutoff.irrelevantAfter < now) this.userCutoffs.delete(id);
     if (this.size !== sizeBefore) this.version++;
-  }
-
-  private async resyncQuietly(): Promise<void> {
-    await this.resync().catch((error: unknown) => this.logger.warn(`Revocation resync failed: ${String(error)}`));
   }
 
   /** A dedicated connection outside the pool: LISTEN lives as long as the connection does. */

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan } from 'typeorm';
 import { Clock } from '../common/clock.js';
+import { repeatInBackground } from '../common/repeat.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -31,10 +32,7 @@ export class ThrottleService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.cleanupTimer = setInterval(() => {
-      this.removeStaleRows().catch((error: unknown) => this.logger.warn(`Throttle cleanup failed: ${String(error)}`));
-    }, CLEANUP_INTERVAL_MS);
-    this.cleanupTimer.unref();
+    this.cleanupTimer = repeatInBackground(CLEANUP_INTERVAL_MS, () => this.removeStaleRows(), this.logger, 'Throttle cleanup failed');
   }
 
   onModuleDestroy(): void {
