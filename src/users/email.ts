@@ -6,3 +6,6 @@
 export function normalizeEmail(raw: string): string {
   return raw.trim().normalize('NFC').toLowerCase();
 }
+
+/** For `@Transform(toCanonicalEmail)` on request fields: strings are normalised, anything else is left to validation. */
+export const toCanonicalEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? normalizeEmail(value) : value);

@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength } from 'class-validator';
+import { toCanonicalEmail } from '../../users/email.js';
 import { IsPasswordLength, PASSWORD_MAX_LENGTH } from '../../users/password-policy.js';
-import { toCanonicalEmail } from './register.dto.js';
 
 /**
  * Only the shape is checked: a string that is no valid address simply matches no account (401).

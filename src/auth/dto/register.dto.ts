@@ -1,11 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
-import { normalizeEmail } from '../../users/email.js';
+import { toCanonicalEmail } from '../../users/email.js';
 import { IsNotCommonPassword, IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
-
-export const toCanonicalEmail = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? normalizeEmail(value) : value;
 
 export class RegisterDto {
   @ApiProperty({ example: 'ann@example.com', maxLength: 254 })
