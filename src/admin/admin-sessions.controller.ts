@@ -4,23 +4,20 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Roles } from '../common/auth/roles.decorator.js';
 import { clientContext } from '../common/client-context.js';
-import { ApiError } from '../common/errors/api-error.js';
 import { UUID_PARAM } from '../common/uuid-param.js';
-import { SessionsService } from '../sessions/sessions.service.js';
+import { AdminUsersService } from './admin-users.service.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
 @Controller('admin/sessions')
 export class AdminSessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(private readonly admin: AdminUsersService) {}
 
   /** Its refresh token stops at once, its access tokens on every replica within a second. */
   @Delete(':sid')
   @HttpCode(HttpStatus.NO_CONTENT)
   async revoke(@Param('sid', UUID_PARAM) sid: string, @CurrentUser() actor: AuthenticatedUser, @Req() request: FastifyRequest): Promise<void> {
-    if (!(await this.sessions.revokeById(sid, 'revoked_by_admin', clientContext(request), actor.id))) {
-      throw ApiError.notFound('No such session');
-    }
+    await this.admin.revokeSession(sid, actor, clientContext(request));
   }
 }

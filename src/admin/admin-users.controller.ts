@@ -7,11 +7,13 @@ import { clientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
 import type { Page } from '../common/pagination.js';
 import { UUID_PARAM } from '../common/uuid-param.js';
-import { SessionsService, type SessionResponse } from '../sessions/sessions.service.js';
+import { SessionsRepository } from '../sessions/sessions.repository.js';
 import { AdminUserResponseDto } from '../users/admin-user-response.dto.js';
 import { UsersService } from '../users/users.service.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
+import { AdminUsersService } from './admin-users.service.js';
+import { toSessionResponse, type SessionResponse } from './session-response.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,7 +22,8 @@ import { UpdateUserDto } from './dto/update-user.dto.js';
 export class AdminUsersController {
   constructor(
     private readonly users: UsersService,
-    private readonly sessions: SessionsService,
+    private readonly admin: AdminUsersService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   @Get()
@@ -36,13 +39,13 @@ export class AdminUsersController {
     @CurrentUser() actor: AuthenticatedUser,
     @Req() request: FastifyRequest,
   ): Promise<AdminUserResponseDto> {
-    return this.users.update(id, body, actor, clientContext(request));
+    return this.admin.update(id, body, actor, clientContext(request));
   }
 
   @Get(':id/sessions')
   async sessionsOf(@Param('id', UUID_PARAM) id: string): Promise<{ items: SessionResponse[] }> {
     if (!(await this.users.exists(id))) throw ApiError.notFound('No such user');
-    return { items: await this.sessions.listForUser(id) };
+    return { items: (await this.sessions.listForUser(id)).map(toSessionResponse) };
   }
 
   @Delete(':id/sessions')
@@ -52,7 +55,6 @@ export class AdminUsersController {
     @CurrentUser() actor: AuthenticatedUser,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    if (!(await this.users.exists(id))) throw ApiError.notFound('No such user');
-    await this.sessions.revokeAllOfUser(id, 'revoked_by_admin', clientContext(request), actor.id);
+    await this.admin.revokeSessionsOf(id, actor, clientContext(request));
   }
 }

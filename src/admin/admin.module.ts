@@ -4,11 +4,13 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminSessionsController } from './admin-sessions.controller.js';
 import { AdminUsersController } from './admin-users.controller.js';
+import { AdminUsersService } from './admin-users.service.js';
 import { AuditController } from './audit.controller.js';
 
-/** Admin routes only: the logic they reach lives in the users, sessions and audit services. */
+/** Admin routes, and the admin decisions that span users and sessions. */
 @Module({
   imports: [UsersModule, SessionsModule, AuditModule],
   controllers: [AdminUsersController, AdminSessionsController, AuditController],
+  providers: [AdminUsersService],
 })
 export class AdminModule {}

@@ -41,8 +41,29 @@ export class AuditService {
     await manager.insert(AuditEvent, this.row(event));
   }
 
-  /** The row an event becomes, for a caller that writes it in its own statement. */
-  row(event: AuditRecord): AuditEvent {
+  /**
+   * The INSERT of an event for a caller that writes it within its own statement (a CTE): the
+   * event's values are appended to `params`, and the row is written once per row of `from`.
+   */
+  insertStatement(event: AuditRecord, params: unknown[], from: string): string {
+    const row = this.row(event);
+    const values: Array<[unknown, string]> = [
+      [row.id, 'uuid'],
+      [row.occurredAt, 'timestamptz'],
+      [row.type, 'text'],
+      [row.userId, 'uuid'],
+      [row.sessionId, 'uuid'],
+      [row.ip, 'text'],
+      [row.userAgent, 'text'],
+      [JSON.stringify(row.details), 'jsonb'],
+    ];
+    // Typed: a SELECT list gives its parameters no type from the INSERT's columns.
+    const placeholders = values.map(([value, type]) => `$${params.push(value)}::${type}`);
+    return `INSERT INTO audit_events (id, occurred_at, type, user_id, session_id, ip, user_agent, details)
+       SELECT ${placeholders.join(', ')} FROM ${from}`;
+  }
+
+  private row(event: AuditRecord): AuditEvent {
     return Object.assign(new AuditEvent(), {
       id: randomUUID(),
       occurredAt: this.clock.now(),

@@ -2,7 +2,8 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
-import { AccessTokenService, invalidToken } from './access-token.service.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { AccessTokenService } from './access-token.service.js';
 import { bearerToken } from './authorization-header.js';
 
 /**
@@ -25,7 +26,7 @@ export class AccessTokenGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       void reply.header('www-authenticate', 'Bearer');
-      throw invalidToken();
+      throw ApiError.invalidToken();
     }
     try {
       request.user = this.tokens.authenticate(token);

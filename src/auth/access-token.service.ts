@@ -6,7 +6,7 @@ import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { KeysService } from '../keys/keys.service.js';
-import { cutoffSecond, RevocationList } from '../sessions/revocation-list.service.js';
+import { RevocationList } from '../sessions/revocation-list.service.js';
 import type { TokenSubject } from '../users/token-subject.js';
 
 /** Far above any token we issue (~1 kB); bounds the work an oversized header can cause. */
@@ -31,7 +31,7 @@ interface VerifiedEntry {
 /** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
-/** The RFC 9068 claims of a verified access token, plus ours (sid, roles, email). */
+/** The RFC 9068 claims of a verified access token, plus ours (sid, roles, email, gen). */
 export interface AccessTokenClaims {
   readonly iss: string;
   readonly aud: string;
@@ -43,16 +43,13 @@ export interface AccessTokenClaims {
   readonly sid: string;
   readonly roles: string[];
   readonly email: string;
+  /** The user's token generation at issue; revoking all of a user's tokens raises theirs. */
+  readonly gen: number;
 }
 
 export interface IssuedAccessToken {
   readonly token: string;
   readonly expiresIn: number;
-}
-
-export function invalidToken(): ApiError {
-  // One message for every failure, so a probe learns nothing about which check refused it.
-  return new ApiError(401, 'invalid_token', 'Invalid or expired access token');
 }
 
 function decodeHeader(token: string): Record<string, unknown> | undefined {
@@ -83,16 +80,13 @@ export class AccessTokenService {
   /** verify() plus the in-memory revocation list: what every guarded request goes through. */
   authenticate(token: string): AuthenticatedUser {
     const user = this.verify(token);
-    if (this.revocations.isRevoked(user)) throw invalidToken();
+    if (this.revocations.isRevoked(user)) throw ApiError.invalidToken();
     return user;
   }
 
-  /** Never dated before the subject's revocation cutoff (tokensNotBefore), which refuses older tokens. */
   issue(subject: TokenSubject, sessionId: string): IssuedAccessToken {
     const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
-    const cutoff = subject.tokensNotBefore === null ? 0 : cutoffSecond(subject.tokensNotBefore.getTime());
-    // At most one second ahead, within every verifier's clock skew.
-    const issuedAt = Math.max(this.clock.nowSeconds(), cutoff);
+    const issuedAt = this.clock.nowSeconds();
     const { kid, privateKey } = this.keys.signingKey();
     const claims = {
       iss: issuer,
@@ -105,6 +99,7 @@ export class AccessTokenService {
       sid: sessionId,
       roles: subject.roles,
       email: subject.email,
+      gen: subject.tokenGeneration,
     };
     const token = jwt.sign(claims, privateKey, {
       algorithm: 'RS256',
@@ -129,7 +124,15 @@ export class AccessTokenService {
       this.verified.delete(token);
     }
     const { claims, kid } = this.check(token);
-    const user = { id: claims.sub, email: claims.email, roles: claims.roles, sessionId: claims.sid, tokenId: claims.jti, issuedAt: claims.iat };
+    const user = {
+      id: claims.sub,
+      email: claims.email,
+      roles: claims.roles,
+      sessionId: claims.sid,
+      tokenId: claims.jti,
+      issuedAt: claims.iat,
+      tokenGeneration: claims.gen,
+    };
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { user, kid, notBefore: claims.nbf, expiresAt: claims.exp });
     return user;
@@ -140,7 +143,7 @@ export class AccessTokenService {
   }
 
   private check(token: string): { claims: AccessTokenClaims; kid: string } {
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    if (token.length > MAX_TOKEN_LENGTH) throw ApiError.invalidToken();
     const header = decodeHeader(token);
     if (
       header === undefined ||
@@ -150,11 +153,11 @@ export class AccessTokenService {
       typeof header.kid !== 'string' ||
       FOREIGN_HEADER_MEMBERS.some((member) => member in header)
     ) {
-      throw invalidToken();
+      throw ApiError.invalidToken();
     }
     // Only keys this service holds; an unknown kid is refused, never looked up elsewhere.
     const key = this.keys.verificationKey(header.kid);
-    if (key === undefined) throw invalidToken();
+    if (key === undefined) throw ApiError.invalidToken();
 
     const { issuer, audience, clockSkewSeconds } = this.config.tokens;
     const now = this.clock.nowSeconds();
@@ -168,10 +171,11 @@ export class AccessTokenService {
         clockTimestamp: now,
       }) as jwt.JwtPayload;
     } catch {
-      throw invalidToken();
+      throw ApiError.invalidToken();
     }
 
-    const { sub, sid, jti, email, roles, iat, nbf, exp } = claims as Record<string, unknown>;
+    // Tokens signed before generations existed carry none: generation 0, void once the user's rises.
+    const { sub, sid, jti, email, roles, iat, nbf, exp, gen = 0 } = claims as Record<string, unknown>;
     // iss and aud were checked by jwt.verify against our own values.
     if (
       typeof sub !== 'string' ||
@@ -183,10 +187,11 @@ export class AccessTokenService {
       !isFiniteNumber(iat) ||
       !isFiniteNumber(nbf) ||
       !isFiniteNumber(exp) ||
+      !Number.isSafeInteger(gen) ||
       iat > now + clockSkewSeconds
     ) {
-      throw invalidToken();
+      throw ApiError.invalidToken();
     }
-    return { claims: { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email }, kid: header.kid };
+    return { claims: { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email, gen: gen as number }, kid: header.kid };
   }
 }

@@ -2,13 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
+import { Revocations } from '../sessions/revocations.js';
 import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ThrottleService } from '../throttle/throttle.service.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
+import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { AccessTokenService } from './access-token.service.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
+
+// Each retry means an admin changed this user during the login; a few in a row only under attack.
+const MAX_SESSION_OPENING_ATTEMPTS = 3;
 
 export function invalidCredentials(): ApiError {
   return new ApiError(401, 'invalid_credentials', 'Invalid email or password');
@@ -20,6 +26,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly revocations: Revocations,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly throttle: ThrottleService,
@@ -46,9 +53,25 @@ export class AuthService {
       throw invalidCredentials();
     }
     await this.throttle.loginSucceeded(email);
-    this.metrics.logins.inc({ outcome: 'success' });
     if (this.passwords.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
-    return this.sessions.start(user, client, this.issueTokens);
+    const tokens = await this.openSession(user, client);
+    this.metrics.logins.inc({ outcome: 'success' });
+    return tokens;
+  }
+
+  /**
+   * The session opens only under the user's generation the tokens were signed with: if an admin
+   * changed the user meanwhile, the user is read again and the tokens signed anew, or the login
+   * refused if the account is now disabled.
+   */
+  private async openSession(user: User, client: ClientContext): Promise<TokenResponseDto> {
+    let subject: User | null = user;
+    for (let attempt = 0; attempt < MAX_SESSION_OPENING_ATTEMPTS && subject !== null && !subject.disabled; attempt++) {
+      const tokens = await this.sessions.start(subject, client, this.issueTokens);
+      if (tokens !== undefined) return tokens;
+      subject = await this.users.findById(user.id);
+    }
+    throw invalidCredentials();
   }
 
   refresh(refreshToken: string, client: ClientContext): Promise<TokenResponseDto> {
@@ -57,6 +80,21 @@ export class AuthService {
 
   logout(refreshToken: string, client: ClientContext): Promise<void> {
     return this.sessions.revokeByRefreshToken(refreshToken, 'logout', client);
+  }
+
+  /**
+   * RFC 7009: a refresh token or an access token ends its session; holding the token is the
+   * authority to end it. Unknown, foreign and expired tokens change nothing and say nothing.
+   */
+  async revoke(token: string, client: ClientContext): Promise<void> {
+    if (REFRESH_TOKEN_PATTERN.test(token)) return this.sessions.revokeByRefreshToken(token, 'revoked_by_client', client);
+    let sessionId: string;
+    try {
+      sessionId = this.accessTokens.verifiedClaims(token).sid;
+    } catch {
+      return;
+    }
+    await this.revocations.transaction((revoke) => this.sessions.revokeSession(revoke, sessionId, 'revoked_by_client', client));
   }
 
   private readonly issueTokens = ({ user, sessionId, refreshToken, refreshExpiresIn }: IssuedRefreshToken): TokenResponseDto => {

@@ -1,40 +1,68 @@
 import { Injectable } from '@nestjs/common';
-import { SessionsService } from '../sessions/sessions.service.js';
-import { AccessTokenService } from './access-token.service.js';
+import { Clock } from '../common/clock.js';
+import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
+import { RevocationList } from '../sessions/revocation-list.service.js';
+import { isSessionLive } from '../sessions/sessions.service.js';
+import { SessionsRepository } from '../sessions/sessions.repository.js';
+import { AccessTokenService, type AccessTokenClaims } from './access-token.service.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
 const INACTIVE: IntrospectionResponse = { active: false };
 
 /**
- * RFC 7662 for services that want a live answer: unlike the guard's in-memory check, this asks
- * the database, so a revocation shows at once. Anything not valid now is just `active: false`.
+ * RFC 7662 for services that want a live answer: beyond the guard's in-memory check, this asks
+ * the database, so a revocation shows at once. What the database knows and this replica did not
+ * yet is taken into its list, so the guard here agrees from then on. Anything not valid now is
+ * just `active: false`.
  */
 @Injectable()
 export class IntrospectionService {
   constructor(
     private readonly accessTokens: AccessTokenService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionsRepository,
+    private readonly revocationList: RevocationList,
+    private readonly clock: Clock,
   ) {}
 
   async introspect(token: string): Promise<IntrospectionResponse> {
-    const refresh = await this.sessions.describeRefreshToken(token);
-    if (refresh !== undefined) {
-      return {
-        active: true,
-        token_type: 'refresh_token',
-        sub: refresh.userId,
-        sid: refresh.sessionId,
-        exp: Math.floor(refresh.expiresAt.getTime() / 1000),
-      };
-    }
-    let claims;
+    if (REFRESH_TOKEN_PATTERN.test(token)) return this.introspectRefreshToken(token);
+    let claims: AccessTokenClaims;
     try {
       claims = this.accessTokens.verifiedClaims(token);
     } catch {
       return INACTIVE;
     }
-    if (!(await this.sessions.isAccessTokenLive(claims.sid, claims.sub, claims.iat))) return INACTIVE;
-    return { active: true, token_type: 'access_token', username: claims.email, ...claims };
+    return (await this.isAccessTokenLive(claims)) ? { active: true, token_type: 'access_token', username: claims.email, ...claims } : INACTIVE;
+  }
+
+  private async introspectRefreshToken(presented: string): Promise<IntrospectionResponse> {
+    const token = await this.sessions.findToken(hashRefreshToken(presented));
+    const now = this.clock.now();
+    if (token === null || token.usedAt !== null || token.expiresAt <= now || !isSessionLive(token.session, token.session.user.disabled, now)) {
+      return INACTIVE;
+    }
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      sub: token.session.userId,
+      sid: token.sessionId,
+      exp: Math.floor(token.expiresAt.getTime() / 1000),
+    };
+  }
+
+  private async isAccessTokenLive(claims: AccessTokenClaims): Promise<boolean> {
+    if (this.revocationList.isRevoked({ id: claims.sub, sessionId: claims.sid, tokenGeneration: claims.gen })) return false;
+    const standing = await this.sessions.accessTokenStanding(claims.sid, claims.sub);
+    if (standing === undefined) return false;
+    const now = this.clock.now();
+    if (standing.sessionRevokedAt !== null) {
+      this.revocationList.apply({ kind: 'session', id: claims.sid, at: standing.sessionRevokedAt.getTime() });
+    }
+    if (standing.tokenGeneration > claims.gen) {
+      this.revocationList.apply({ kind: 'user', id: claims.sub, generation: standing.tokenGeneration, at: now.getTime() });
+    }
+    const session = { revokedAt: standing.sessionRevokedAt, expiresAt: standing.sessionExpiresAt };
+    return isSessionLive(session, standing.disabled, now) && standing.tokenGeneration <= claims.gen;
   }
 }

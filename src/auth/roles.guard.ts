@@ -3,7 +3,6 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { REQUIRED_ROLES } from '../common/auth/roles.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { invalidToken } from './access-token.service.js';
 
 /** Runs after AccessTokenGuard: a verified token without a required role is a 403. */
 @Injectable()
@@ -15,7 +14,7 @@ export class RolesGuard implements CanActivate {
     if (required.length === 0) return true;
 
     const user = context.switchToHttp().getRequest<FastifyRequest>().user;
-    if (user === undefined) throw invalidToken();
+    if (user === undefined) throw ApiError.invalidToken();
     if (!required.every((role) => user.roles.includes(role))) {
       throw new ApiError(403, 'insufficient_role', 'The access token lacks a role this route requires');
     }

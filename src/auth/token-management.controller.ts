@@ -3,8 +3,8 @@ import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, UseGuards } 
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
 import { clientContext } from '../common/client-context.js';
-import { SessionsService } from '../sessions/sessions.service.js';
 import { RateLimited } from '../throttle/ip-rate-limit.guard.js';
+import { AuthService } from './auth.service.js';
 import { TokenDto } from './dto/token.dto.js';
 import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
 import { IntrospectionService, type IntrospectionResponse } from './introspection.service.js';
@@ -15,7 +15,7 @@ import { IntrospectionService, type IntrospectionResponse } from './introspectio
 export class TokenManagementController {
   constructor(
     private readonly introspection: IntrospectionService,
-    private readonly sessions: SessionsService,
+    private readonly auth: AuthService,
   ) {}
 
   // Public to the access-token guard: the caller authenticates as a service, checked here.
@@ -32,12 +32,12 @@ export class TokenManagementController {
     return this.introspection.introspect(body.token);
   }
 
-  /** 200 whether or not the token was known (RFC 7009 §2.2), so it reveals nothing. */
+  /** A refresh or access token ends its session; 200 whether or not it was known (RFC 7009 §2.2), so it reveals nothing. */
   @Public()
   @Post('revoke')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ description: 'RFC 7009: always 200' })
   async revoke(@Body() body: TokenDto, @Req() request: FastifyRequest): Promise<void> {
-    await this.sessions.revokeByRefreshToken(body.token, 'revoked_by_client', clientContext(request));
+    await this.auth.revoke(body.token, clientContext(request));
   }
 }

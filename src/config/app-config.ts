@@ -50,6 +50,12 @@ export interface AppConfig {
     /** Safety net under LISTEN/NOTIFY: how often each replica reloads the revocation list. */
     readonly revocationResyncSeconds: number;
   };
+  readonly retention: {
+    /** How long an ended (revoked or expired) session and its token chain are kept. */
+    readonly sessionSeconds: number;
+    /** How long audit events are kept. */
+    readonly auditSeconds: number;
+  };
   /** Service credentials for POST /auth/introspect: client id -> SHA-256 of its secret. */
   readonly introspectionClients: ReadonlyMap<string, Buffer>;
   /** An admin to create at start when none exists (BOOTSTRAP_ADMIN_EMAIL/PASSWORD). */
@@ -172,6 +178,12 @@ class EnvironmentVariables {
 
   @IntegerVariable(1, 3600)
   REVOCATION_RESYNC_INTERVAL = 30;
+
+  @IntegerVariable(1)
+  SESSION_RETENTION = 2_592_000;
+
+  @IntegerVariable(1)
+  AUDIT_RETENTION = 34_560_000;
 
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=(\s*,\s*[A-Za-z0-9+/]{43}=)*$/, {
@@ -297,6 +309,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE,
       refreshCookie: vars.REFRESH_TOKEN_COOKIE,
       revocationResyncSeconds: vars.REVOCATION_RESYNC_INTERVAL,
+    },
+    retention: {
+      sessionSeconds: vars.SESSION_RETENTION,
+      auditSeconds: vars.AUDIT_RETENTION,
     },
     introspectionClients: new Map(
       (vars.INTROSPECTION_CLIENTS?.split(',') ?? []).map((entry) => {

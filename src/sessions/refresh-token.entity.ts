@@ -32,13 +32,16 @@ export class RefreshToken {
   expiresAt!: Date;
 
   /** When this token was spent by a rotation; a later presentation is a reuse (or a grace retry). */
+  // The retention sweep finds the replays still to be cleared.
+  @Index('refresh_tokens_pending_replay_idx', { where: '"rotation_replay" IS NOT NULL' })
   @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
   usedAt!: Date | null;
 
   /**
    * The response of the rotation that spent this token, sealed under a key derived from this
    * token, so a retry within the grace window gets the identical pair. Only the token's holder
-   * can open it; the database alone cannot.
+   * can open it; the database alone cannot. Cleared when the successor is used or the grace
+   * window has passed, so a dump cannot be unsealed hop by hop along the chain.
    */
   @Column({ name: 'rotation_replay', type: 'bytea', nullable: true })
   rotationReplay!: Buffer | null;

@@ -9,8 +9,9 @@ import { RevocationList } from './revocation-list.service.js';
 const FEED_MAX_AGE_SECONDS = 2;
 
 /**
- * For services that verify tokens themselves (packages/verifier): which sessions are revoked and
- * from when each user's tokens count again, for as long as any affected token can still be valid.
+ * For services that verify tokens themselves (packages/verifier): which sessions are revoked and,
+ * per user, the oldest token generation (`gen` claim) that still counts, for as long as any
+ * affected token can still be valid.
  * Served from this replica's in-memory list, so a poll costs no database query.
  */
 @ApiTags('keys')
@@ -20,7 +21,7 @@ export class RevocationFeedController {
   constructor(private readonly revocations: RevocationList) {}
 
   @Get('revocations')
-  @ApiOkResponse({ description: '{version, sessions: [sid], users: {sub: not_before_epoch_seconds}}; 304 on If-None-Match' })
+  @ApiOkResponse({ description: '{version, sessions: [sid], generations: {sub: oldest_valid_gen}}; 304 on If-None-Match' })
   feed(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     sendPreparedDocument(reply, ifNoneMatch, this.revocations.publishedFeed(), {
       maxAgeSeconds: FEED_MAX_AGE_SECONDS,

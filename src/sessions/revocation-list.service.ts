@@ -15,14 +15,23 @@ export const REVOCATION_CHANNEL = 'auth_revocation';
 export const LISTENER_APPLICATION_NAME = 'auth-service revocation listener';
 const RECONNECT_DELAY_MS = 1000;
 
-/** A revoked session, or a user whose tokens issued before `at` (epoch ms) no longer count. */
-export type RevocationEvent = { kind: 'session' | 'user'; id: string; at: number };
+/**
+ * A revoked session, or a user whose access tokens of an older generation no longer count. `at`
+ * (epoch ms, the revoking replica's clock) only bounds how long the entry must be kept.
+ */
+export type RevocationEvent =
+  | { readonly kind: 'session'; readonly id: string; readonly at: number }
+  | { readonly kind: 'user'; readonly id: string; readonly generation: number; readonly at: number };
 
 function parseEvent(payload: string | undefined): RevocationEvent | undefined {
   try {
-    const event = JSON.parse(payload ?? '') as Partial<RevocationEvent>;
-    const valid = (event.kind === 'session' || event.kind === 'user') && typeof event.id === 'string' && typeof event.at === 'number';
-    return valid ? (event as RevocationEvent) : undefined;
+    const event = JSON.parse(payload ?? '') as Record<string, unknown>;
+    if (typeof event.id !== 'string' || typeof event.at !== 'number') return undefined;
+    if (event.kind === 'session') return { kind: 'session', id: event.id, at: event.at };
+    if (event.kind === 'user' && Number.isInteger(event.generation)) {
+      return { kind: 'user', id: event.id, generation: event.generation as number, at: event.at };
+    }
+    return undefined;
   } catch {
     return undefined;
   }
@@ -36,13 +45,10 @@ export interface RevocationFeed extends PreparedDocument {
   readonly version: number;
 }
 
-/** The first whole second at or after `ms`: tokens dated (iat) before it were issued before the mark. */
-export const cutoffSecond = (ms: number): number => Math.ceil(ms / 1000);
-
 /**
  * What the guard needs to refuse revoked access tokens without touching the database: revoked
- * sessions, and per user a cutoff before which tokens are void. The source of truth is Postgres
- * (sessions.revoked_at, users.tokens_not_before); each replica holds a copy that is
+ * sessions, and per user the oldest token generation that still counts. The source of truth is
+ * Postgres (sessions.revoked_at, users.token_generation); each replica holds a copy that is
  *  - loaded at start,
  *  - updated by LISTEN/NOTIFY within milliseconds of a revocation on any replica,
  *  - reloaded every REVOCATION_RESYNC_INTERVAL and after a listener reconnect, in case a
@@ -55,7 +61,7 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RevocationList.name);
   /** Session id -> epoch ms after which no token of that session can still verify. */
   private readonly revokedSessions = new Map<string, number>();
-  private readonly userCutoffs = new Map<string, { notBeforeSecond: number; irrelevantAfter: number }>();
+  private readonly userGenerations = new Map<string, { generation: number; irrelevantAfter: number }>();
   private version = 0;
   private feed: RevocationFeed | undefined;
   private listener: pg.Client | undefined;
@@ -68,7 +74,7 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
     metrics: MetricsService,
   ) {
-    metrics.observeGauge('auth_revocation_list_size', 'Revoked sessions and user cutoffs held in memory', () => this.size);
+    metrics.observeGauge('auth_revocation_list_size', 'Revoked sessions and user token generations held in memory', () => this.size);
   }
 
   async onModuleInit(): Promise<void> {
@@ -88,18 +94,23 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     await this.listener?.end().catch(() => undefined);
   }
 
-  isRevoked(user: AuthenticatedUser): boolean {
+  /** Clock-free: a session id and two generation numbers, whatever any replica's clock says. */
+  isRevoked(user: Pick<AuthenticatedUser, 'id' | 'sessionId' | 'tokenGeneration'>): boolean {
     if (this.revokedSessions.has(user.sessionId)) return true;
-    const cutoff = this.userCutoffs.get(user.id);
-    return cutoff !== undefined && user.issuedAt < cutoff.notBeforeSecond;
+    const current = this.userGenerations.get(user.id);
+    return current !== undefined && user.tokenGeneration < current.generation;
   }
 
   /**
    * Announces a revocation from inside the transaction that records it: Postgres delivers the
    * notification to every replica when, and only if, that transaction commits.
    */
-  async publish(manager: EntityManager, event: RevocationEvent): Promise<void> {
-    await manager.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, JSON.stringify(event)]);
+  async publish(manager: EntityManager, events: readonly RevocationEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await manager.query('SELECT pg_notify($1, event) FROM unnest($2::text[]) AS event', [
+      REVOCATION_CHANNEL,
+      events.map((event) => JSON.stringify(event)),
+    ]);
   }
 
   /** Takes a revocation into this replica's list (its own, at once; others', as notified). */
@@ -111,24 +122,23 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
       this.revokedSessions.set(event.id, irrelevantAfter);
       return;
     }
-    const notBeforeSecond = cutoffSecond(event.at);
-    const known = this.userCutoffs.get(event.id);
-    if (known === undefined || known.notBeforeSecond < notBeforeSecond) {
-      this.userCutoffs.set(event.id, { notBeforeSecond, irrelevantAfter });
+    const known = this.userGenerations.get(event.id);
+    if (known === undefined || known.generation < event.generation) {
+      this.userGenerations.set(event.id, { generation: event.generation, irrelevantAfter });
       this.version++;
     }
   }
 
   /**
-   * Revoked session ids and, per user id, the first second from which tokens count again; the
-   * body is built once per change.
+   * Revoked session ids and, per user id, the oldest token generation (`gen` claim) that still
+   * counts; the body is built once per change.
    */
   publishedFeed(): RevocationFeed {
     if (this.feed?.version !== this.version) {
       const body = JSON.stringify({
         version: this.version,
         sessions: [...this.revokedSessions.keys()],
-        users: Object.fromEntries([...this.userCutoffs].map(([id, cutoff]) => [id, cutoff.notBeforeSecond])),
+        generations: Object.fromEntries([...this.userGenerations].map(([id, current]) => [id, current.generation])),
       });
       // The ETag comes from the content, not the counter: replicas behind one address count differently.
       this.feed = { version: this.version, ...prepareDocument(body) };
@@ -137,7 +147,7 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   }
 
   get size(): number {
-    return this.revokedSessions.size + this.userCutoffs.size;
+    return this.revokedSessions.size + this.userGenerations.size;
   }
 
   /** Merges every revocation that may still matter from the database, and drops expired entries. */
@@ -145,24 +155,33 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     const since = new Date(this.clock.now().getTime() - this.relevanceMs());
     const [sessions, users] = await Promise.all([
       this.dataSource.getRepository(Session).find({ select: { id: true, revokedAt: true }, where: { revokedAt: MoreThan(since) } }),
-      this.dataSource.getRepository(User).find({ select: { id: true, tokensNotBefore: true }, where: { tokensNotBefore: MoreThan(since) } }),
+      this.dataSource.getRepository(User).find({
+        select: { id: true, tokenGeneration: true, tokensRevokedAt: true },
+        where: { tokensRevokedAt: MoreThan(since) },
+      }),
     ]);
     for (const session of sessions) this.apply({ kind: 'session', id: session.id, at: session.revokedAt!.getTime() });
-    for (const user of users) this.apply({ kind: 'user', id: user.id, at: user.tokensNotBefore!.getTime() });
+    for (const user of users) this.apply({ kind: 'user', id: user.id, generation: user.tokenGeneration, at: user.tokensRevokedAt!.getTime() });
     this.prune();
   }
 
-  /** Access-token lifetime and clock skew, plus the second a cutoff may date new tokens ahead. */
+  /**
+   * How long an entry can still refuse something. Every token it must refuse was signed before the
+   * revocation committed (issuance locks the rows the revocation writes), so it expires within an
+   * access-token lifetime of `at`; each clock involved (the revoker's that dated `at`, the
+   * issuer's that dated the token, the verifier's, and the verifier's tolerance) may be off by up
+   * to the tolerated skew.
+   */
   private relevanceMs(): number {
     const { accessTokenTtlSeconds, clockSkewSeconds } = this.config.tokens;
-    return (accessTokenTtlSeconds + clockSkewSeconds + 1) * 1000;
+    return (accessTokenTtlSeconds + 4 * clockSkewSeconds + 1) * 1000;
   }
 
   private prune(): void {
     const now = this.clock.now().getTime();
     const sizeBefore = this.size;
     for (const [id, irrelevantAfter] of this.revokedSessions) if (irrelevantAfter < now) this.revokedSessions.delete(id);
-    for (const [id, cutoff] of this.userCutoffs) if (cutoff.irrelevantAfter < now) this.userCutoffs.delete(id);
+    for (const [id, current] of this.userGenerations) if (current.irrelevantAfter < now) this.userGenerations.delete(id);
     if (this.size !== sizeBefore) this.version++;
   }
 

@@ -26,6 +26,7 @@ export class Session {
   lastUsedAt!: Date;
 
   /** Absolute end of the session, counted from login; no refresh extends it. */
+  @Index('sessions_expires_at_idx')
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 

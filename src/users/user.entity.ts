@@ -20,12 +20,16 @@ export class User {
   disabled!: boolean;
 
   /**
-   * Access tokens issued before this moment are refused (set when roles change or the account is
-   * disabled), and none is issued dated before it.
+   * Raised by every change that voids the user's access tokens (roles, disabling, ending all
+   * sessions). Each token carries the generation it was issued under; an older one is refused.
    */
-  @Index('users_tokens_not_before_idx', { where: '"tokens_not_before" IS NOT NULL' })
-  @Column({ name: 'tokens_not_before', type: 'timestamptz', nullable: true })
-  tokensNotBefore!: Date | null;
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration!: number;
+
+  /** When token_generation last rose: the revocation list reloads the recent ones. */
+  @Index('users_tokens_revoked_at_idx', { where: '"tokens_revoked_at" IS NOT NULL' })
+  @Column({ name: 'tokens_revoked_at', type: 'timestamptz', nullable: true })
+  tokensRevokedAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,18 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository, type EntityManager } from 'typeorm';
+import { DataSource, QueryFailedError, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
-import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
-import { SessionsService } from '../sessions/sessions.service.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from './admin-user-response.dto.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { User } from './user.entity.js';
+import { ADMIN_ROLE, UsersRepository } from './users.repository.js';
 
 const UNIQUE_VIOLATION = '23505';
-const ADMIN_ROLE = 'admin';
 // Names "the admin-creation lock" in pg_locks: replicas bootstrapping together create one admin.
 const ADMIN_CREATION_LOCK_KEY = 0x61646d6e; // "admn"
 
@@ -21,13 +18,6 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
-const isActiveAdmin = (user: Pick<User, 'roles' | 'disabled'>) => user.roles.includes(ADMIN_ROLE) && !user.disabled;
-
-export interface UserChanges {
-  readonly roles?: string[];
-  readonly disabled?: boolean;
-}
-
 export type AdminCreation = 'created' | 'admin_exists' | 'email_taken';
 
 @Injectable()
@@ -38,7 +28,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly passwords: PasswordHasher,
-    private readonly sessions: SessionsService,
+    private readonly usersRepository: UsersRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -62,6 +52,10 @@ export class UsersService {
     return this.users.findOneBy({ email });
   }
 
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.users.update({ id }, { passwordHash });
   }
@@ -81,45 +75,6 @@ export class UsersService {
   }
 
   /**
-   * Changes roles and the disabled flag. A role change voids the user's current access tokens (the
-   * next refresh carries the new roles); disabling also ends every session. An admin cannot disable
-   * themselves, and no change may leave the service without an active admin: the active admins'
-   * rows are locked while that is decided, so two admins demoting each other cannot both succeed.
-   */
-  async update(id: string, changes: UserChanges, actor: AuthenticatedUser, client: ClientContext): Promise<AdminUserResponseDto> {
-    if (changes.disabled === true && id === actor.id) throw ApiError.conflict('An admin cannot disable their own account');
-
-    await this.sessions.withRevoker(async (revoker) => {
-      const { manager } = revoker;
-      const activeAdmins = await this.lockActiveAdmins(manager);
-      const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (user === null) throw ApiError.notFound('No such user');
-
-      const roles = changes.roles === undefined ? user.roles : [...new Set(changes.roles)];
-      const disabled = changes.disabled ?? user.disabled;
-      const rolesChanged = [...roles].sort().join() !== [...user.roles].sort().join();
-      if (!rolesChanged && disabled === user.disabled) return;
-      if (isActiveAdmin(user) && !isActiveAdmin({ roles, disabled }) && activeAdmins.length <= 1) {
-        throw ApiError.conflict('This change would leave no active admin');
-      }
-
-      await manager.update(User, { id }, { roles, disabled });
-      const audit = { userId: id, client, details: { by: actor.id } };
-      if (rolesChanged) {
-        await revoker.accessTokensOf(id);
-        await this.audit.record({ ...audit, type: 'roles_changed', details: { ...audit.details, from: user.roles, to: roles } }, manager);
-      }
-      if (disabled && !user.disabled) {
-        const sessions = await revoker.allSessionsOf(id, 'user_disabled');
-        await this.audit.record({ ...audit, type: 'user_disabled', details: { ...audit.details, sessions } }, manager);
-      } else if (!disabled && user.disabled) {
-        await this.audit.record({ ...audit, type: 'user_enabled' }, manager);
-      }
-    });
-    return toAdminUserResponse(await this.users.findOneByOrFail({ id }));
-  }
-
-  /**
    * Creates an admin account (the CLI, or BOOTSTRAP_ADMIN_* at start). An existing account is
    * never promoted: whoever registered that email first would become admin with their password.
    * @param email already in canonical form (see normalizeEmail)
@@ -128,22 +83,12 @@ export class UsersService {
     const passwordHash = await this.passwords.hash(password);
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_CREATION_LOCK_KEY]);
-      if (options.onlyIfNoAdmin && (await this.lockActiveAdmins(manager)).length > 0) return 'admin_exists';
+      if (options.onlyIfNoAdmin && (await this.usersRepository.lockWithActiveAdmins(manager, [])).length > 0) return 'admin_exists';
       if (await manager.existsBy(User, { email })) return 'email_taken';
       const admin = await manager.save(manager.create(User, { email, passwordHash, roles: ['user', ADMIN_ROLE] }));
       await this.audit.record({ type: 'admin_created', userId: admin.id, details: { via: options.via } }, manager);
       this.logger.log(`Created admin ${admin.id} (${options.via})`);
       return 'created';
     });
-  }
-
-  private lockActiveAdmins(manager: EntityManager): Promise<User[]> {
-    return manager
-      .createQueryBuilder(User, 'user')
-      .select('user.id')
-      .where(':role = ANY(user.roles)', { role: ADMIN_ROLE })
-      .andWhere('user.disabled = false')
-      .setLock('pessimistic_write')
-      .getMany();
   }
 }

@@ -59,6 +59,7 @@ describe('token lifecycle', () => {
         sid: expect.any(String),
         roles: ['user'],
         email: 'ann@example.com',
+        gen: 0,
       });
     });
 

@@ -39,6 +39,8 @@ export interface VerifiedToken {
   readonly iat: number;
   readonly exp: number;
   readonly jti: string | undefined;
+  /** The user's token generation when issued (`gen`); a user-wide revocation raises it. */
+  readonly gen: number;
   readonly claims: JWTPayload;
 }
 
@@ -53,7 +55,8 @@ export interface Verifier {
 
 interface RevocationSnapshot {
   sessions: Set<string>;
-  users: Map<string, number>;
+  /** Per user id, the oldest token generation that still counts. */
+  generations: Map<string, number>;
 }
 
 const JOSE_CODES: Record<string, VerifierErrorCode> = {
@@ -78,11 +81,13 @@ function parseJwks(json: unknown): JSONWebKeySet {
 }
 
 function parseFeed(json: unknown): RevocationSnapshot {
-  const feed = json as { sessions?: unknown; users?: unknown };
-  if (!Array.isArray(feed.sessions) || typeof feed.users !== 'object' || feed.users === null) throw new Error('not a revocation feed');
+  const feed = json as { sessions?: unknown; generations?: unknown };
+  if (!Array.isArray(feed.sessions) || typeof feed.generations !== 'object' || feed.generations === null) throw new Error('not a revocation feed');
   return {
     sessions: new Set(feed.sessions.filter((sid): sid is string => typeof sid === 'string')),
-    users: new Map(Object.entries(feed.users as Record<string, unknown>).filter((entry): entry is [string, number] => typeof entry[1] === 'number')),
+    generations: new Map(
+      Object.entries(feed.generations as Record<string, unknown>).filter((entry): entry is [string, number] => Number.isInteger(entry[1])),
+    ),
   };
 }
 
@@ -140,8 +145,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new VerifierError('revocations_stale', 'The revocation feed has not been reachable recently');
     }
     const snapshot = feed.current!;
-    const cutoff = snapshot.users.get(token.sub);
-    if (snapshot.sessions.has(token.sid) || (cutoff !== undefined && token.iat < cutoff)) {
+    const currentGeneration = snapshot.generations.get(token.sub);
+    if (snapshot.sessions.has(token.sid) || (currentGeneration !== undefined && token.gen < currentGeneration)) {
       throw new VerifierError('token_revoked', 'The session of this token has been revoked');
     }
   };
@@ -172,6 +177,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         iat: payload.iat!,
         exp: payload.exp!,
         jti: payload.jti,
+        gen: Number.isInteger(payload.gen) ? (payload.gen as number) : 0,
         claims: payload,
       };
       // The first verification waits for the first poll instead of failing closed at once.

@@ -9,6 +9,8 @@ export interface AuthenticatedUser {
   readonly tokenId: string;
   /** Seconds since the epoch. */
   readonly issuedAt: number;
+  /** The user's token generation when the token was issued (`gen`); older than the user's now = revoked. */
+  readonly tokenGeneration: number;
 }
 
 declare module 'fastify' {

@@ -48,6 +48,11 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.NOT_FOUND, 'not_found', message);
   }
 
+  /** One message for every failure, so a probe learns nothing about which check refused the token. */
+  static invalidToken(): ApiError {
+    return new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_token', 'Invalid or expired access token');
+  }
+
   static rateLimited(retryAfterSeconds: number): ApiError {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
     return new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'rate_limited', 'Too many requests; retry later', {

@@ -3,6 +3,7 @@ import { CreateSessionsAndSigningKeys1795489542992 } from './1795489542992-Creat
 import { RevocationMarksAndAudit1795490372844 } from './1795490372844-RevocationMarksAndAudit.js';
 import { Throttling1795491101417 } from './1795491101417-Throttling.js';
 import { UnloggedThrottleTables1795493687588 } from './1795493687588-UnloggedThrottleTables.js';
+import { TokenGenerationsAndRetention1795600000000 } from './1795600000000-TokenGenerationsAndRetention.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   RevocationMarksAndAudit1795490372844,
   Throttling1795491101417,
   UnloggedThrottleTables1795493687588,
+  TokenGenerationsAndRetention1795600000000,
 ];

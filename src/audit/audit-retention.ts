@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { repeatInBackground } from '../common/repeat.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+
+const SWEEP_INTERVAL_MS = 60_000;
+const BATCH_SIZE = 1000;
+
+/**
+ * Deletes audit events older than AUDIT_RETENTION. The table's append-only trigger allows exactly
+ * this: a delete of rows older than the retention the transaction declares, by the database's clock.
+ */
+@Injectable()
+export class AuditRetention implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AuditRetention.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = repeatInBackground(SWEEP_INTERVAL_MS, () => this.sweep(), this.logger, 'Audit retention sweep failed');
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** @returns how many events were deleted */
+  async sweep(): Promise<number> {
+    const retention = `${this.config.retention.auditSeconds} seconds`;
+    let total = 0;
+    for (;;) {
+      const deleted = await this.dataSource.transaction(async (manager) => {
+        await manager.query(`SELECT set_config('auth.audit_retention', $1, true)`, [retention]);
+        const [, affected] = (await manager.query(
+          `DELETE FROM audit_events WHERE id IN (
+             SELECT id FROM audit_events WHERE occurred_at < now() - $1::interval LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
+          [retention],
+        )) as [unknown, number];
+        return affected;
+      });
+      total += deleted;
+      if (deleted < BATCH_SIZE) return total;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { User } from '../users/user.entity.js';
+import { RevocationList, type RevocationEvent } from './revocation-list.service.js';
+import { Session, type SessionRevocationReason } from './session.entity.js';
+
+/**
+ * The revocations of one transaction. Each is written with the transaction, announced to every
+ * replica with it (NOTIFY is delivered on commit, and only then), and applied to this replica's
+ * list right after the commit, before the caller answers.
+ */
+export class RevocationBatch {
+  private readonly events: RevocationEvent[] = [];
+
+  constructor(
+    readonly manager: EntityManager,
+    readonly at: Date,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** @returns whether the session was live until now */
+  async revokeSession(sessionId: string, reason: SessionRevocationReason): Promise<boolean> {
+    const result = await this.manager.update(Session, { id: sessionId, revokedAt: IsNull() }, { revokedAt: this.at, revokedReason: reason });
+    if (!result.affected) return false;
+    this.metrics.revocations.inc({ reason });
+    this.events.push({ kind: 'session', id: sessionId, at: this.at.getTime() });
+    return true;
+  }
+
+  /**
+   * Ends every live session of the user, each announced by id, and voids all their access tokens.
+   * The caller holds the user's row (lockForChange), so no login can open a session beside it.
+   * @returns the sessions ended
+   */
+  async revokeAllSessionsOf(userId: string, reason: SessionRevocationReason): Promise<number> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: this.at, revokedReason: reason })
+      .where({ userId, revokedAt: IsNull() })
+      .returning('id')
+      .execute();
+    const ended = (result.raw as Array<{ id: string }>).map((row) => row.id);
+    this.metrics.revocations.inc({ reason }, ended.length);
+    for (const id of ended) this.events.push({ kind: 'session', id, at: this.at.getTime() });
+    await this.voidAccessTokensOf(userId);
+    return ended.length;
+  }
+
+  /**
+   * Voids every access token the user holds by raising their token generation; their sessions go
+   * on, and the next refresh issues a token of the new generation (with the user's new roles).
+   */
+  async voidAccessTokensOf(userId: string): Promise<void> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(User)
+      .set({ tokenGeneration: () => 'token_generation + 1', tokensRevokedAt: this.at })
+      .where({ id: userId })
+      .returning('token_generation')
+      .execute();
+    const [row] = result.raw as Array<{ token_generation: number }>;
+    if (row !== undefined) this.events.push({ kind: 'user', id: userId, generation: row.token_generation, at: this.at.getTime() });
+  }
+
+  /** @internal Revocations.transaction announces and applies these. */
+  get revocations(): readonly RevocationEvent[] {
+    return this.events;
+  }
+}
+
+@Injectable()
+export class Revocations {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly list: RevocationList,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Runs `work` in a transaction whose revocations are in force on this replica when this resolves. */
+  async transaction<T>(work: (revoke: RevocationBatch) => Promise<T>): Promise<T> {
+    let batch: RevocationBatch | undefined;
+    const result = await this.dataSource.transaction(async (manager) => {
+      batch = new RevocationBatch(manager, this.clock.now(), this.metrics);
+      const outcome = await work(batch);
+      await this.list.publish(manager, batch.revocations);
+      return outcome;
+    });
+    for (const event of batch!.revocations) this.list.apply(event);
+    return result;
+  }
+}

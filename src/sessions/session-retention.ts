@@ -1,0 +1,60 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { repeatInBackground } from '../common/repeat.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+
+const SWEEP_INTERVAL_MS = 10_000;
+// Small batches keep each transaction's locks brief; SKIP LOCKED lets replicas sweep side by side.
+const BATCH_SIZE = 500;
+
+/**
+ * Forgets what is of no more use: a spent refresh token's sealed replay once its grace window has
+ * passed (a rotation clears its parent's sooner, once the successor is used), and a session with
+ * its whole token chain SESSION_RETENTION after it ended.
+ */
+@Injectable()
+export class SessionRetention implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SessionRetention.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = repeatInBackground(SWEEP_INTERVAL_MS, () => this.sweep(), this.logger, 'Session retention sweep failed');
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** @returns how many replays were cleared and sessions deleted */
+  async sweep(): Promise<{ replaysCleared: number; sessionsDeleted: number }> {
+    const now = this.clock.now().getTime();
+    const replaysCleared = await this.inBatches(
+      `UPDATE refresh_tokens SET rotation_replay = NULL WHERE id IN (
+         SELECT id FROM refresh_tokens WHERE rotation_replay IS NOT NULL AND used_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
+      new Date(now - this.config.tokens.refreshReuseGraceSeconds * 1000),
+    );
+    const sessionsDeleted = await this.inBatches(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
+      new Date(now - this.config.retention.sessionSeconds * 1000),
+    );
+    return { replaysCleared, sessionsDeleted };
+  }
+
+  private async inBatches(sql: string, before: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, affected] = (await this.dataSource.query(sql, [before])) as [unknown, number];
+      total += affected;
+      if (affected < BATCH_SIZE) return total;
+    }
+  }
+}
