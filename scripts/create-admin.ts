@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../src/app.module.js';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
-import { normalizeEmail } from '../src/users/email.js';
+import { normalizeEmail } from '../src/common/email.js';
 import { passwordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/users/password-policy.js';
 import { UsersService } from '../src/users/users.service.js';
 

@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, validateSync } from 'class-validator';
-import { normalizeEmail } from '../users/email.js';
+import { normalizeEmail } from '../common/email.js';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 

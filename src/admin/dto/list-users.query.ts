@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../users/email.js';
+import { toCanonicalEmail } from '../../common/email.js';
 import { PageQuery } from './page.query.js';
 
 export class ListUsersQuery extends PageQuery {

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../users/email.js';
+import { toCanonicalEmail } from '../../common/email.js';
 import { IsPasswordLength, PASSWORD_MAX_LENGTH } from '../../users/password-policy.js';
 
 /**

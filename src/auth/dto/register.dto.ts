@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../users/email.js';
+import { toCanonicalEmail } from '../../common/email.js';
 import { IsNotCommonPassword, IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
 
 export class RegisterDto {
