@@ -40,8 +40,8 @@ export class RefreshToken {
   /**
    * The response of the rotation that spent this token, sealed under a key derived from this
    * token, so a retry within the grace window gets the identical pair. Only the token's holder
-   * can open it; the database alone cannot. Cleared when the successor is used or the grace
-   * window has passed, so a dump cannot be unsealed hop by hop along the chain.
+   * can open it; the database alone cannot. Cleared by the retention sweep once the grace window
+   * has passed, so a dump cannot be unsealed hop by hop along the chain.
    */
   @Column({ name: 'rotation_replay', type: 'bytea', nullable: true })
   rotationReplay!: Buffer | null;

@@ -11,8 +11,9 @@ const BATCH_SIZE = 500;
 
 /**
  * Forgets what is of no more use: a spent refresh token's sealed replay once its grace window has
- * passed (a rotation clears its parent's sooner, once the successor is used), and a session with
- * its whole token chain SESSION_RETENTION after it ended.
+ * passed, and a session with its whole token chain SESSION_RETENTION after it ended. Replays are
+ * cleared here rather than by the next rotation: clearing the parent's on the refresh path cost a
+ * measured ~20 % of refresh throughput, and a replay is useless once its successor is used anyway.
  */
 @Injectable()
 export class SessionRetention implements OnModuleInit, OnModuleDestroy {
