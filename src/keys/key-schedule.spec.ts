@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jwksMaxAgeSeconds, planKeyTransitions, type ScheduledKey } from './key-schedule.js';
 
-const settings = { rotationIntervalSeconds: 30 * 86400, publishAheadSeconds: 1800, retireAfterSeconds: 930 };
+const settings = { rotationIntervalSeconds: 30 * 86400, publishAheadSeconds: 1800, retireAfterSeconds: 930, clockSkewSeconds: 30 };
 const t0 = Date.UTC(2026, 0, 1);
 const at = (seconds: number) => new Date(t0 + seconds * 1000);
 const key = (kid: string, state: ScheduledKey['state'], activatesAt: number, retiresAt: number | null = null): ScheduledKey => ({
@@ -74,6 +74,10 @@ describe('jwksMaxAgeSeconds', () => {
     const keys = [key('a', 'active', 0), key('b', 'next', 1000)];
     expect(jwksMaxAgeSeconds(keys, at(400), settings)).toBe(540);
     expect(jwksMaxAgeSeconds(keys, at(990), settings)).toBe(0);
+  });
+
+  it('keeps a margin of at least the tolerated clock skew: a replica with a fast clock activates that early', () => {
+    expect(jwksMaxAgeSeconds([key('a', 'active', 0)], at(100), { ...settings, clockSkewSeconds: 120 })).toBe(1680);
   });
 
   it('counts toward the scheduled rotation when no key is published yet', () => {

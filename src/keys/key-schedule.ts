@@ -8,6 +8,8 @@ export interface KeyScheduleSettings {
   readonly publishAheadSeconds: number;
   /** Access-token lifetime plus clock skew: how long a retired key can still verify a live token. */
   readonly retireAfterSeconds: number;
+  /** The clock difference tolerated between replicas and verifiers. */
+  readonly clockSkewSeconds: number;
 }
 
 export interface ScheduledKey {
@@ -26,7 +28,10 @@ export interface KeyTransitions {
   readonly remove: string[];
 }
 
-/** The margin kept between a JWKS cache expiring and a key it did not list starting to sign. */
+/**
+ * The least margin kept between a JWKS cache expiring and a key it did not list starting to sign;
+ * never less than the tolerated clock skew, since a replica with a fast clock activates that early.
+ */
 export const JWKS_CACHE_MARGIN_SECONDS = 60;
 
 const plus = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
@@ -81,6 +86,7 @@ export function jwksMaxAgeSeconds(keys: readonly ScheduledKey[], now: Date, sett
   const nextActivation =
     next?.activatesAt ?? (active && plus(scheduledPublication(active, settings), settings.publishAheadSeconds));
   const untilNextActivation = nextActivation ? (nextActivation.getTime() - now.getTime()) / 1000 : Infinity;
-  const maxAge = Math.min(settings.publishAheadSeconds, untilNextActivation) - JWKS_CACHE_MARGIN_SECONDS;
+  const margin = Math.max(JWKS_CACHE_MARGIN_SECONDS, settings.clockSkewSeconds);
+  const maxAge = Math.min(settings.publishAheadSeconds, untilNextActivation) - margin;
   return Math.max(0, Math.floor(maxAge));
 }

@@ -37,6 +37,7 @@ export function keySchedule(config: AppConfig): KeyScheduleSettings {
     rotationIntervalSeconds: config.keys.rotationIntervalSeconds,
     publishAheadSeconds: config.keys.publishAheadSeconds,
     retireAfterSeconds: config.tokens.accessTokenTtlSeconds + config.tokens.clockSkewSeconds,
+    clockSkewSeconds: config.tokens.clockSkewSeconds,
   };
 }
 
@@ -95,7 +96,7 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     return this.signing !== undefined;
   }
 
-  /** The public key for a kid that may verify tokens (active or retired); undefined otherwise, never fetched. */
+  /** The public key of a published kid (next, active or retired); undefined otherwise, never fetched. */
   verificationKey(kid: string): KeyObject | undefined {
     return this.verificationKeys.get(kid);
   }
@@ -158,10 +159,9 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
               type: 'pkcs8',
             }),
           };
-    // A next key is published but verifies nothing: a token under it is a bug or an attack.
-    this.verificationKeys = new Map(
-      rows.filter((row) => row.state !== 'next').map((row) => [row.kid, createPublicKey({ key: row.publicJwk, format: 'jwk' })]),
-    );
+    // Every published key verifies, the next one included: another replica (its clock a little
+    // ahead, or its sync a little earlier) may already sign with it, and only our replicas hold it.
+    this.verificationKeys = new Map(rows.map((row) => [row.kid, createPublicKey({ key: row.publicJwk, format: 'jwk' })]));
     const body = JSON.stringify({
       keys: rows.map((row) => ({ ...row.publicJwk, kid: row.kid, alg: 'RS256', use: 'sig' })),
     });
