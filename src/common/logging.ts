@@ -22,8 +22,9 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       genReqId: (request: IncomingMessage) => requestIdOf(request),
       autoLogging: { ignore: (request: IncomingMessage) => UNLOGGED_PATHS.has(pathOf(request.url)) },
+      // 503 is an expected answer (starting, database outage: logged once as a warning by the filter), not a bug.
       customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
-        error !== undefined || response.statusCode >= 500 ? 'error' : 'info',
+        response.statusCode === 503 ? 'warn' : error !== undefined || response.statusCode >= 500 ? 'error' : 'info',
       serializers: {
         req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
           id: request.id,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactDatabaseUrl } from './app-config.js';
+import { ConfigError, loadConfig, redactDatabaseUrl, withDatabaseUrl } from './app-config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -61,6 +61,23 @@ describe('loadConfig', () => {
     ['JWT_ISSUER', 'not a url'],
   ])('names %s when its value %j is bad', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('defaults DATABASE_DIRECT_URL to DATABASE_URL, and takes a separate direct address (a pooler in DATABASE_URL)', () => {
+    expect(loadConfig({}).database.directUrl).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/auth' }).database.directUrl).toBe('postgres://db:5432/auth');
+    const pooled = loadConfig({ DATABASE_URL: 'postgres://pgbouncer:6432/auth', DATABASE_DIRECT_URL: 'postgres://db:5432/auth' });
+    expect(pooled.database).toMatchObject({ url: 'postgres://pgbouncer:6432/auth', directUrl: 'postgres://db:5432/auth' });
+  });
+
+  it('refuses DATABASE_DIRECT_URL without DATABASE_URL, and a direct URL that is not postgres', () => {
+    expect(() => loadConfig({ DATABASE_DIRECT_URL: 'postgres://db:5432/auth' })).toThrow(/DATABASE_DIRECT_URL: needs DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/auth', DATABASE_DIRECT_URL: 'mysql://db/auth' })).toThrow(/\bDATABASE_DIRECT_URL\b/);
+  });
+
+  it('points both connection kinds at the embedded database once it runs', () => {
+    const config = withDatabaseUrl(loadConfig({}), 'postgres://postgres@127.0.0.1:5499/postgres');
+    expect(config.database).toMatchObject({ url: 'postgres://postgres@127.0.0.1:5499/postgres', directUrl: 'postgres://postgres@127.0.0.1:5499/postgres' });
   });
 
   it('refuses an idle refresh lifetime longer than the absolute one', () => {

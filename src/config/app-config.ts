@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, validateSync } from 'class-validator';
 import { normalizeEmail } from '../common/email.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './listen-address.js';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -26,11 +27,18 @@ export interface AppConfig {
     readonly loginMaxBackoffSeconds: number;
   };
   readonly database: {
-    /** Unset means "start the embedded Postgres"; main.ts fills it in before the app boots. */
+    /** Unset means "start the embedded Postgres"; main.ts fills it in before the app boots. May be a transaction pooler. */
     readonly url: string | undefined;
+    /**
+     * A direct (unpooled) connection for what needs a session of its own: LISTEN and the migration
+     * run. Unset means `url` (DATABASE_DIRECT_URL defaults to DATABASE_URL).
+     */
+    readonly directUrl: string | undefined;
     readonly embeddedDataDir: string;
     readonly poolSize: number;
     readonly statementTimeoutMs: number;
+    /** How long boot waits for the database to answer before giving up. */
+    readonly startupTimeoutSeconds: number;
   };
   readonly argon2: {
     readonly memoryCostKib: number;
@@ -94,10 +102,10 @@ class EnvironmentVariables {
   NODE_ENV: NodeEnv = 'development';
 
   @IntegerVariable(1, 65535)
-  PORT = 3000;
+  PORT = DEFAULT_PORT;
 
   @IsString()
-  HOST = '0.0.0.0';
+  HOST = DEFAULT_HOST;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -130,6 +138,10 @@ class EnvironmentVariables {
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
   DATABASE_URL?: string;
 
+  @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_DIRECT_URL?: string;
+
   @IsString()
   EMBEDDED_DATABASE_DIR = '.data/pglite';
 
@@ -138,6 +150,9 @@ class EnvironmentVariables {
 
   @IntegerVariable(100)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+  @IntegerVariable(1, 3600)
+  DATABASE_STARTUP_TIMEOUT = 60;
 
   // OWASP's argon2id baseline; lower values are refused so a typo cannot weaken every stored hash.
   @IntegerVariable(19456)
@@ -239,6 +254,9 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
   if (vars.KEY_PUBLISH_AHEAD >= vars.KEY_ROTATION_INTERVAL) {
     problems.push('KEY_PUBLISH_AHEAD: must be shorter than KEY_ROTATION_INTERVAL');
   }
+  if (vars.DATABASE_DIRECT_URL !== undefined && vars.DATABASE_URL === undefined) {
+    problems.push('DATABASE_DIRECT_URL: needs DATABASE_URL as well (without it the embedded database is used)');
+  }
   if (vars.NODE_ENV === 'production') {
     // Development conveniences that would be silent misconfigurations in production.
     if (vars.DATABASE_URL === undefined) {
@@ -290,9 +308,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     database: {
       url: vars.DATABASE_URL,
+      directUrl: vars.DATABASE_DIRECT_URL ?? vars.DATABASE_URL,
       embeddedDataDir: vars.EMBEDDED_DATABASE_DIR,
       poolSize: vars.DATABASE_POOL_SIZE,
       statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+      startupTimeoutSeconds: vars.DATABASE_STARTUP_TIMEOUT,
     },
     argon2: {
       memoryCostKib: vars.ARGON2_MEMORY_COST_KIB,
@@ -334,8 +354,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** The embedded database's address, for both connection kinds (main.ts, once it has started it). */
 export function withDatabaseUrl(config: AppConfig, url: string): AppConfig {
-  return { ...config, database: { ...config.database, url } };
+  return { ...config, database: { ...config.database, url, directUrl: url } };
 }
 
 /** A Postgres URL may carry a password; this is the form that may appear in a log line. */

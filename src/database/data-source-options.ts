@@ -22,8 +22,12 @@ export function dataSourceOptions(database: AppConfig['database'], url: string):
     applicationName: 'auth-service',
     extra: {
       max: database.poolSize,
-      statement_timeout: database.statementTimeoutMs,
-      connectionTimeoutMillis: 5000,
+      // No statement_timeout startup parameter: a transaction pooler refuses it (see prepareDatabase).
+      // Client-side bounds, so a frozen or unreachable server fails a request (503) instead of
+      // hanging it: a pool slot or new connection within 3 s, each query's answer within a second
+      // past the server's own statement timeout.
+      connectionTimeoutMillis: 3000,
+      query_timeout: database.statementTimeoutMs + 1000,
     },
   };
 }

@@ -16,12 +16,16 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to serve tokens: the database answers and a signing key is loaded. */
+  /**
+   * Ready to serve tokens: the database answers (within 2 s) and a signing key is loaded. A
+   * revocation listener that is reconnecting leaves the replica ready (it resyncs every second
+   * meanwhile) and is reported as `listener: "degraded"`.
+   */
   @Get('ready')
   @ApiServiceUnavailableResponse({ description: 'Database unreachable or no signing key loaded' })
-  async ready(): Promise<{ status: 'ok' }> {
+  async ready(): Promise<{ status: 'ok'; listener?: 'degraded' }> {
     const problem = await this.health.readinessProblem();
     if (problem !== undefined) throw ApiError.serviceUnavailable(problem);
-    return { status: 'ok' };
+    return this.health.listenerHealth() === 'ok' ? { status: 'ok' } : { status: 'ok', listener: 'degraded' };
   }
 }

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
 
 @Module({
-  imports: [KeysModule],
+  imports: [KeysModule, SessionsModule],
   controllers: [HealthController],
   providers: [HealthService],
 })

@@ -58,6 +58,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly revocationListenerLost = new Counter({
+    name: 'auth_revocation_listener_lost_total',
+    help: 'LISTEN connections for revocations given up, by cause (connection: error or closed; heartbeat: no echo in time)',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

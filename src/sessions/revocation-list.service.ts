@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import pg from 'pg';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
@@ -9,11 +8,13 @@ import { prepareDocument, type PreparedDocument } from '../common/prepared-docum
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { User } from '../users/user.entity.js';
+import { RevocationListener, type ListenerState } from './revocation-listener.js';
 import { Session } from './session.entity.js';
 
 export const REVOCATION_CHANNEL = 'auth_revocation';
 export const LISTENER_APPLICATION_NAME = 'auth-service revocation listener';
-const RECONNECT_DELAY_MS = 1000;
+/** While the listener is down, the list is reloaded this often, so revocations still arrive within about a second. */
+export const DEGRADED_RESYNC_INTERVAL_MS = 1000;
 
 /**
  * A revoked session, or a user whose access tokens of an older generation no longer count. `at`
@@ -50,9 +51,11 @@ export interface RevocationFeed extends PreparedDocument {
  * sessions, and per user the oldest token generation that still counts. The source of truth is
  * Postgres (sessions.revoked_at, users.token_generation); each replica holds a copy that is
  *  - loaded at start,
- *  - updated by LISTEN/NOTIFY within milliseconds of a revocation on any replica,
+ *  - updated by LISTEN/NOTIFY within milliseconds of a revocation on any replica (the connection
+ *    is kept by RevocationListener, on DATABASE_DIRECT_URL),
  *  - reloaded every REVOCATION_RESYNC_INTERVAL and after a listener reconnect, in case a
- *    notification was lost (the embedded database does not deliver them across connections).
+ *    notification was lost (the embedded database does not deliver them across connections),
+ *    and every DEGRADED_RESYNC_INTERVAL_MS while the listener is down.
  * Revocations are never undone, so loading merges; entries leave once every access token they
  * could refuse has expired.
  */
@@ -64,22 +67,29 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   private readonly userGenerations = new Map<string, { generation: number; irrelevantAfter: number }>();
   private version = 0;
   private feed: RevocationFeed | undefined;
-  private listener: pg.Client | undefined;
+  private listener: RevocationListener | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private degradedResyncTimer: NodeJS.Timeout | undefined;
+  private degradedResyncRunning = false;
+  private degradedResyncFailing = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
-    metrics: MetricsService,
+    private readonly metrics: MetricsService,
   ) {
     metrics.observeGauge('auth_revocation_list_size', 'Revoked sessions and user token generations held in memory', () => this.size);
+    metrics.observeGauge(
+      'auth_revocation_listener_up',
+      'Whether the LISTEN connection for revocations is up and its heartbeat answered (0: reconnecting, revocations arrive by the 1 s resync)',
+      () => (this.listenerState === 'listening' ? 1 : 0),
+    );
   }
 
   async onModuleInit(): Promise<void> {
-    await this.listen();
-    await this.resync();
+    // Listening first, then loading (the listener's onConnected), so nothing falls in between.
+    await this.startListener();
     this.resyncTimer = repeatInBackground(
       this.config.tokens.revocationResyncSeconds * 1000,
       () => this.resync(),
@@ -89,9 +99,19 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.resyncTimer);
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
+    this.stopDegradedResync();
+  }
+
+  /** `listening`, or `down` while the listener reconnects (revocations then arrive by the 1 s resync). */
+  get listenerState(): ListenerState {
+    return this.listener?.state ?? 'down';
+  }
+
+  /** The listening connection's server pid (pg_stat_activity.pid), for diagnostics and tests. */
+  get listenerBackendPid(): number | undefined {
+    return this.listener?.backendPid;
   }
 
   /** Clock-free: a session id and two generation numbers, whatever any replica's clock says. */
@@ -185,36 +205,58 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     if (this.size !== sizeBefore) this.version++;
   }
 
-  /** A dedicated connection outside the pool: LISTEN lives as long as the connection does. */
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.config.database.url, application_name: LISTENER_APPLICATION_NAME });
-    client.on('notification', (message) => {
-      const event = parseEvent(message.payload);
-      if (event !== undefined) this.apply(event);
+  private async startListener(): Promise<void> {
+    const url = this.config.database.directUrl ?? this.config.database.url;
+    if (url === undefined) throw new Error('database.url must be resolved before the app starts');
+    this.listener = new RevocationListener({
+      url,
+      channel: REVOCATION_CHANNEL,
+      applicationName: LISTENER_APPLICATION_NAME,
+      logger: this.logger,
+      onPayload: (payload) => {
+        const event = parseEvent(payload);
+        if (event !== undefined) this.apply(event);
+      },
+      // Whatever was announced while no one listened is in the database.
+      onConnected: async () => {
+        await this.resync();
+        this.stopDegradedResync();
+      },
+      onStateChange: (state) => {
+        if (state === 'down') this.startDegradedResync();
+      },
+      onLost: (cause) => this.metrics.revocationListenerLost.inc({ cause }),
     });
-    let lost = false;
-    const onLost = () => {
-      if (lost || this.stopped) return;
-      lost = true;
-      this.logger.warn('Revocation listener connection lost; reconnecting, then resyncing');
-      setTimeout(() => void this.reconnect(), RECONNECT_DELAY_MS).unref();
-    };
-    client.on('error', onLost);
-    client.on('end', onLost);
-    await client.connect();
-    await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
-    this.listener = client;
+    await this.listener.start();
   }
 
-  private async reconnect(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.listen();
-      // Whatever was announced while no one listened is in the database.
-      await this.resync();
-    } catch (error) {
-      this.logger.warn(`Revocation listener reconnect failed: ${String(error)}`);
-      setTimeout(() => void this.reconnect(), RECONNECT_DELAY_MS).unref();
-    }
+  /** While nobody listens, reload every second; failures are logged once per streak, not per second. */
+  private startDegradedResync(): void {
+    if (this.degradedResyncTimer !== undefined) return;
+    this.degradedResyncTimer = setInterval(() => {
+      if (this.degradedResyncRunning) return;
+      this.degradedResyncRunning = true;
+      // A resync that started with LISTEN in place covers everything the listener missed.
+      const listeningAtStart = this.listenerState === 'listening';
+      this.resync()
+        .then(() => {
+          if (this.degradedResyncFailing) this.logger.log('Revocation resync works again');
+          this.degradedResyncFailing = false;
+          // The listener is back but its own resync had failed: this one did its job.
+          if (listeningAtStart) this.stopDegradedResync();
+        })
+        .catch((error: unknown) => {
+          if (!this.degradedResyncFailing) this.logger.warn(`Revocation resync failed, retrying every second: ${String(error)}`);
+          this.degradedResyncFailing = true;
+        })
+        .finally(() => (this.degradedResyncRunning = false));
+    }, DEGRADED_RESYNC_INTERVAL_MS);
+    this.degradedResyncTimer.unref();
+  }
+
+  private stopDegradedResync(): void {
+    clearInterval(this.degradedResyncTimer);
+    this.degradedResyncTimer = undefined;
+    this.degradedResyncFailing = false;
   }
 }

@@ -54,9 +54,9 @@ describe('Kubernetes manifests', () => {
     expect(find('PodDisruptionBudget', 'auth-service').spec.selector.matchLabels).toEqual(labels);
   });
 
-  it('take DATABASE_URL and KEYS_KEK from the Secret template, and only documented variables', () => {
+  it('take DATABASE_URL, DATABASE_DIRECT_URL and KEYS_KEK from the Secret template, and only documented variables', () => {
     const secret = find('Secret', 'auth-service');
-    for (const name of ['DATABASE_URL', 'KEYS_KEK']) {
+    for (const name of ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'KEYS_KEK']) {
       const variable = container.env.find((entry: { name: string }) => entry.name === name);
       expect(variable.valueFrom.secretKeyRef).toEqual({ name: 'auth-service', key: name });
       expect(secret.stringData).toHaveProperty(name);

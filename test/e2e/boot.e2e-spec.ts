@@ -31,6 +31,24 @@ describe('booting the compiled service', () => {
     expect(service.output()).toMatch(/DATABASE_URL: is required when NODE_ENV=production/);
   });
 
+  it('says on every attempt why it cannot reach the database, holds the port meanwhile, and gives up after DATABASE_STARTUP_TIMEOUT', async () => {
+    const [port, closedPort] = [await freePort(), await freePort()];
+    const service = spawnService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `postgres://auth:secret-password@127.0.0.1:${closedPort}/auth`,
+      DATABASE_STARTUP_TIMEOUT: '3',
+      KEYS_KEK: Buffer.alloc(32, 7).toString('base64'),
+    });
+
+    await waitFor(() => service.output().includes('Waiting for the database (attempt 1): ECONNREFUSED'), 'the first attempt to be reported');
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(/did not answer within 3 s \(DATABASE_STARTUP_TIMEOUT\): ECONNREFUSED/);
+    expect(service.output()).not.toContain('secret-password');
+  });
+
   it('warns about the embedded database, shuts down cleanly on SIGTERM and keeps its data', async () => {
     const port = await freePort();
     const env = {
@@ -89,5 +107,6 @@ describe('booting the compiled service', () => {
     expect((await register()).status).toBe(409);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+    // Two cold starts of the embedded database: on a loaded two-core machine, well over the default 30 s.
+  }, 120_000);
 });

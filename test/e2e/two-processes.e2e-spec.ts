@@ -21,6 +21,7 @@ describe.skipIf(inject('databaseKind') === 'embedded')('two service processes on
     await resetDatabase();
     const env = {
       DATABASE_URL: inject('databaseUrl'),
+      DATABASE_DIRECT_URL: inject('databaseDirectUrl'),
       HOST: '127.0.0.1',
       JWT_ISSUER: 'http://auth.test',
       KEYS_KEK: TEST_KEK,

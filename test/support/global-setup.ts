@@ -5,6 +5,8 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    /** A direct (unpooled) address of the same database: TEST_DATABASE_DIRECT_URL, else databaseUrl. */
+    databaseDirectUrl: string;
     databaseKind: 'server' | 'embedded';
   }
 }
@@ -23,18 +25,23 @@ async function resetSchema(url: string): Promise<void> {
 
 /**
  * One database for the whole run: the server in TEST_DATABASE_URL (its public schema is wiped),
- * or else an in-memory embedded Postgres that lives as long as the run.
+ * or else an in-memory embedded Postgres that lives as long as the run. TEST_DATABASE_URL may be a
+ * transaction pooler when TEST_DATABASE_DIRECT_URL names the same database directly; the schema is
+ * reset through the direct address, as the service migrates through it.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
-    await resetSchema(serverUrl);
+    const directUrl = process.env.TEST_DATABASE_DIRECT_URL || serverUrl;
+    await resetSchema(directUrl);
     project.provide('databaseUrl', serverUrl);
+    project.provide('databaseDirectUrl', directUrl);
     project.provide('databaseKind', 'server');
     return;
   }
   const embedded = await startEmbeddedPostgres({ dataDir: undefined, maxConnections: 64 });
   project.provide('databaseUrl', embedded.url);
+  project.provide('databaseDirectUrl', embedded.url);
   project.provide('databaseKind', 'embedded');
   return () => embedded.stop();
 }

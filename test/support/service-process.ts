@@ -13,10 +13,18 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Runs the compiled service (`npm run build` first) as production would: `node dist/src/main.js`. */
-export function spawnService(env: Record<string, string>): ServiceProcess {
+/** Debian's libfaketime front end: runs a process with its clock shifted (`faketime -f +5s …`). */
+export const FAKETIME = '/usr/bin/faketime';
+
+/**
+ * Runs the compiled service (`npm run build` first) as production would: `node dist/src/main.js`.
+ * @param clockOffset e.g. "+5s": the whole process runs with its clock shifted (libfaketime), as
+ *   on a machine whose clock is off
+ */
+export function spawnService(env: Record<string, string>, clockOffset?: string): ServiceProcess {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" before these tests`);
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const command = clockOffset === undefined ? [process.execPath, MAIN_JS] : [FAKETIME, '-f', clockOffset, process.execPath, MAIN_JS];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

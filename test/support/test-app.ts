@@ -30,7 +30,7 @@ const TEST_ENV = {
 
 /** Starts the real application (same factory as main.ts) on a free port against the test database. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: inject('databaseUrl'), ...env });
+  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: inject('databaseUrl'), DATABASE_DIRECT_URL: inject('databaseDirectUrl'), ...env });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   return {

@@ -60,8 +60,11 @@ export class ApiError extends HttpException {
     });
   }
 
-  static serviceUnavailable(message: string): ApiError {
-    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'service_unavailable', message);
+  /** With `retryAfterSeconds`, also a Retry-After header (a transient outage, such as the database's). */
+  static serviceUnavailable(message: string, retryAfterSeconds?: number): ApiError {
+    const headers: Record<string, string> = {};
+    if (retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'service_unavailable', message, headers);
   }
 
   toBody(): ErrorBody {

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ApiError, type ErrorBody, type ErrorCode } from './api-error.js';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableReason } from './database-unavailable.js';
 
 /** What a bare status becomes when the error carrying it was not written for the client. */
 const DEFAULTS_BY_STATUS: Record<number, { error: ErrorCode; message: string }> = {
@@ -42,12 +43,23 @@ function fastifyMessage(cause: unknown): string | undefined {
 }
 
 /**
+ * A database that cannot be reached or does not answer in time (see database-unavailable.ts)
+ * becomes this 503 with Retry-After; undefined for any other error.
+ */
+export function databaseUnavailableError(exception: unknown): ApiError | undefined {
+  if (exception instanceof HttpException) return undefined;
+  return databaseUnavailableReason(exception) === undefined
+    ? undefined
+    : ApiError.serviceUnavailable('The database is unavailable; retry later', DATABASE_RETRY_AFTER_SECONDS);
+}
+
+/**
  * Maps anything thrown while serving a request to the contract's error body. Only ApiErrors keep
  * their message; every other error is reduced to its status so no stack, SQL or library text can
- * reach a response, and anything without a client status becomes a bare 500.
+ * reach a response. A database outage is a 503; anything else without a client status is a bare 500.
  */
 export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof ApiError) return exception.toBody();
   if (exception instanceof HttpException) return forStatus(exception.getStatus(), fastifyMessage(exception.cause));
-  return INTERNAL_ERROR;
+  return databaseUnavailableError(exception)?.toBody() ?? INTERNAL_ERROR;
 }

@@ -1,0 +1,57 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { repeatInBackground } from '../common/repeat.js';
+
+const CALIBRATION_INTERVAL_MS = 60_000;
+const SAMPLES = 3;
+/** An offset change this large is worth a log line: some clock was stepped. */
+const NOTABLE_CHANGE_MS = 1000;
+
+/**
+ * Keeps the Clock on the database server's time: every replica reads the same clock, so a replica
+ * whose own clock is seconds off still judges grace windows, expiries and key activations as the
+ * others do. Each measurement takes the fastest of a few round trips and assumes the server read
+ * its clock halfway through, so it is exact to half that round trip (well under a millisecond on
+ * a LAN). A failed measurement keeps the last offset.
+ */
+@Injectable()
+export class ClockCalibration implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ClockCalibration.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.calibrate();
+    this.timer = repeatInBackground(CALIBRATION_INTERVAL_MS, () => this.calibrate(), this.logger, 'Clock calibration failed; keeping the last offset');
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async calibrate(): Promise<void> {
+    let best: { roundTripMs: number; offsetMs: number } | undefined;
+    for (let sample = 0; sample < SAMPLES; sample++) {
+      const sentAt = Date.now();
+      const [{ serverMs }] = (await this.dataSource.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverMs"`)) as [
+        { serverMs: number },
+      ];
+      const receivedAt = Date.now();
+      const roundTripMs = receivedAt - sentAt;
+      if (best === undefined || roundTripMs < best.roundTripMs) best = { roundTripMs, offsetMs: Math.round(serverMs - (sentAt + receivedAt) / 2) };
+    }
+    const { offsetMs } = best!;
+    const previous = this.clock.databaseOffsetMs;
+    this.clock.setDatabaseOffset(offsetMs);
+    if (Math.abs(offsetMs - previous) >= NOTABLE_CHANGE_MS) {
+      const direction = offsetMs < 0 ? 'ahead of' : 'behind';
+      this.logger.warn(`This machine's clock is ${Math.abs(offsetMs)} ms ${direction} the database's; the service keeps the database's time`);
+    }
+  }
+}
