@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { repeatInBackground } from '../common/repeat.js';
+import { PeriodicTask } from '../common/repeat.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -12,25 +12,16 @@ const BATCH_SIZE = 1000;
  * this: a delete of rows older than the retention the transaction declares, by the database's clock.
  */
 @Injectable()
-export class AuditRetention implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(AuditRetention.name);
-  private timer: NodeJS.Timeout | undefined;
-
+export class AuditRetention extends PeriodicTask {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = repeatInBackground(SWEEP_INTERVAL_MS, () => this.sweep(), this.logger, 'Audit retention sweep failed');
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  ) {
+    super(SWEEP_INTERVAL_MS, 'Audit retention sweep failed');
   }
 
   /** @returns how many events were deleted */
-  async sweep(): Promise<number> {
+  async run(): Promise<number> {
     const retention = `${this.config.retention.auditSeconds} seconds`;
     let total = 0;
     for (;;) {

@@ -1,8 +1,8 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
-import { repeatInBackground } from '../common/repeat.js';
+import { PeriodicTask } from '../common/repeat.js';
 
 const CALIBRATION_INTERVAL_MS = 60_000;
 const SAMPLES = 3;
@@ -17,25 +17,15 @@ const NOTABLE_CHANGE_MS = 1000;
  * a LAN). A failed measurement keeps the last offset.
  */
 @Injectable()
-export class ClockCalibration implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(ClockCalibration.name);
-  private timer: NodeJS.Timeout | undefined;
-
+export class ClockCalibration extends PeriodicTask {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.calibrate();
-    this.timer = repeatInBackground(CALIBRATION_INTERVAL_MS, () => this.calibrate(), this.logger, 'Clock calibration failed; keeping the last offset');
+  ) {
+    super(CALIBRATION_INTERVAL_MS, 'Clock calibration failed; keeping the last offset', true);
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
-  }
-
-  async calibrate(): Promise<void> {
+  async run(): Promise<void> {
     let best: { roundTripMs: number; offsetMs: number } | undefined;
     for (let sample = 0; sample < SAMPLES; sample++) {
       const sentAt = Date.now();

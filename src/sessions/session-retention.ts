@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
-import { repeatInBackground } from '../common/repeat.js';
+import { PeriodicTask } from '../common/repeat.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 const SWEEP_INTERVAL_MS = 10_000;
@@ -16,26 +16,17 @@ const BATCH_SIZE = 500;
  * measured ~20 % of refresh throughput, and a replay is useless once its successor is used anyway.
  */
 @Injectable()
-export class SessionRetention implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(SessionRetention.name);
-  private timer: NodeJS.Timeout | undefined;
-
+export class SessionRetention extends PeriodicTask {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = repeatInBackground(SWEEP_INTERVAL_MS, () => this.sweep(), this.logger, 'Session retention sweep failed');
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  ) {
+    super(SWEEP_INTERVAL_MS, 'Session retention sweep failed');
   }
 
   /** @returns how many replays were cleared and sessions deleted */
-  async sweep(): Promise<{ replaysCleared: number; sessionsDeleted: number }> {
+  async run(): Promise<{ replaysCleared: number; sessionsDeleted: number }> {
     const now = this.clock.now().getTime();
     const replaysCleared = await this.inBatches(
       `UPDATE refresh_tokens SET rotation_replay = NULL WHERE id IN (

@@ -49,7 +49,7 @@ describe('retention', () => {
       expect(openReplay<TokenPair>(chain[2]!.refresh_token, sealedBefore)?.refresh_token).toBe(chain[3]!.refresh_token);
       moveClocksBy((GRACE_SECONDS + 1) * 1000);
 
-      await a.app.get(SessionRetention).sweep();
+      await a.app.get(SessionRetention).run();
 
       expect(await replaysOf(sidOf(chain[0]!))).toEqual([null, null, null, null]);
     });
@@ -64,9 +64,9 @@ describe('retention', () => {
       const auditBefore = await a.dataSource.query('SELECT count(*)::int AS n FROM audit_events');
 
       moveClocksBy((SESSION_RETENTION_SECONDS - 60) * 1000);
-      expect((await a.app.get(SessionRetention).sweep()).sessionsDeleted).toBe(0);
+      expect((await a.app.get(SessionRetention).run()).sessionsDeleted).toBe(0);
       moveClocksBy((SESSION_RETENTION_SECONDS + 60) * 1000);
-      await a.app.get(SessionRetention).sweep();
+      await a.app.get(SessionRetention).run();
 
       const sessions = (await a.dataSource.query('SELECT id FROM sessions WHERE user_id = $1', [userId])) as Array<{ id: string }>;
       expect(sessions.map((session) => session.id)).toEqual([sidOf(live)]);
@@ -78,7 +78,7 @@ describe('retention', () => {
       await login(a, 'ann@example.com');
 
       moveClocksBy(30 * DAY_MS + (SESSION_RETENTION_SECONDS + 60) * 1000);
-      await a.app.get(SessionRetention).sweep();
+      await a.app.get(SessionRetention).run();
 
       expect(await a.dataSource.query('SELECT count(*)::int AS n FROM sessions')).toEqual([{ n: 0 }]);
     });
@@ -91,7 +91,7 @@ describe('retention', () => {
         [userId],
       );
 
-      const [fromA, fromB] = await Promise.all([a.app.get(SessionRetention).sweep(), b.app.get(SessionRetention).sweep()]);
+      const [fromA, fromB] = await Promise.all([a.app.get(SessionRetention).run(), b.app.get(SessionRetention).run()]);
 
       expect(fromA.sessionsDeleted + fromB.sessionsDeleted).toBe(1200);
       expect(await a.dataSource.query('SELECT count(*)::int AS n FROM sessions')).toEqual([{ n: 0 }]);
@@ -109,7 +109,7 @@ describe('retention', () => {
       const [old] = await insertEvent('2 days');
       const [recent] = await insertEvent('1 hour');
 
-      const deleted = await a.app.get(AuditRetention).sweep();
+      const deleted = await a.app.get(AuditRetention).run();
 
       expect(deleted).toBeGreaterThanOrEqual(1);
       const left = ((await a.dataSource.query('SELECT id FROM audit_events')) as Array<{ id: string }>).map((row) => row.id);
