@@ -14,5 +14,6 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000
+# 3000: the API; 9464: Prometheus metrics (METRICS_PORT), for the scraper only.
+EXPOSE 3000 9464
 CMD ["node", "dist/src/main.js"]

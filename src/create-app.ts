@@ -14,6 +14,10 @@ import type { AppConfig } from './config/app-config.js';
 // Every request body this service accepts is a few hundred bytes; anything larger is refused unread.
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+// Above any URL Node's header limit (16 kB) lets through, so Fastify never answers an over-long
+// path parameter with its own 414 body: the route's UUID_PARAM answers 400 in the contract's shape.
+const MAX_PARAM_LENGTH = 16 * 1024;
+
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (oversized headers, garbage) still
  * get the contract's error shape.
@@ -32,6 +36,7 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     clientErrorHandler: answerClientError,

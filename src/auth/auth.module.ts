@@ -11,6 +11,7 @@ import { AccessTokenService } from './access-token.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { RefreshCookie } from './refresh-cookie.js';
+import { RevocationFeedController } from './revocation-feed.controller.js';
 import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
 import { IntrospectionService } from './introspection.service.js';
 import { RolesGuard } from './roles.guard.js';
@@ -19,7 +20,7 @@ import { TokenManagementController } from './token-management.controller.js';
 
 @Module({
   imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule],
-  controllers: [AuthController, TokenManagementController],
+  controllers: [AuthController, TokenManagementController, RevocationFeedController],
   providers: [
     AuthService,
     AccessTokenService,

@@ -37,14 +37,14 @@ export class AuthService {
    * One answer, and the same argon2 work, whether the email is unknown, the password wrong or the
    * account disabled: the response tells an attacker nothing about which accounts exist. The
    * account's tarpit is consulted first, for unknown emails too, and a hash made with older
-   * parameters is replaced while the password is at hand.
+   * parameters or of the password's raw (not NFKC) form is replaced while the password is at hand.
    * @param email already in canonical form (see normalizeEmail)
    */
   async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
     await this.throttle.reserveLoginAttempt(email);
     const user = await this.users.findByEmail(email);
-    const passwordMatches =
-      user === null ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(user.passwordHash, password);
+    const outcome = user === null ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(user.passwordHash, password);
+    const passwordMatches = outcome === 'match' || outcome === 'legacy';
     if (user === null || !passwordMatches || user.disabled) {
       // The attempted email is not recorded: users type passwords into the wrong field.
       const reason = user === null ? 'unknown_account' : user.disabled ? 'account_disabled' : 'wrong_password';
@@ -53,7 +53,10 @@ export class AuthService {
       throw invalidCredentials();
     }
     await this.throttle.loginSucceeded(email);
-    if (this.passwords.needsRehash(user.passwordHash)) await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
+    // Older parameters, or a hash of the password's raw (not NFKC) form: replaced while the password is at hand.
+    if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
+      await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
+    }
     const tokens = await this.openSession(user, client);
     this.metrics.logins.inc({ outcome: 'success' });
     return tokens;

@@ -2,6 +2,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/app-config.js';
 import { ApiError } from './errors/api-error.js';
+import { holdsForbiddenText } from './validation.js';
 
 // The OpenAPI UI is the one HTML page: it may load its own scripts, styles and images.
 const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
@@ -58,6 +59,11 @@ export async function hardenHttp(app: NestFastifyApplication, config: AppConfig)
     })
     .addHook('preValidation', async (request) => {
       if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw ApiError.invalidRequest('Request body is nested too deeply');
+      // Checked on the values as parsed (JSON escapes and percent-encoding already decoded), before
+      // validation; an unknown route stays a plain 404 whatever its path holds.
+      if (!request.is404 && (holdsForbiddenText(request.body) || holdsForbiddenText(request.query) || holdsForbiddenText(request.params))) {
+        throw ApiError.invalidRequest('Request holds control characters or ill-formed Unicode');
+      }
     });
 }
 

@@ -21,7 +21,11 @@ export function loggerParams(config: AppConfig): Params {
     pinoHttp: {
       level: config.logLevel,
       genReqId: (request: IncomingMessage) => requestIdOf(request),
-      autoLogging: { ignore: (request: IncomingMessage) => UNLOGGED_PATHS.has(pathOf(request.url)) },
+      // Nest runs this as middleware (middie), which strips `url` to the part after the mount point while it
+      // runs; `originalUrl` keeps the path the client asked for.
+      autoLogging: {
+        ignore: (request: IncomingMessage & { originalUrl?: string }) => UNLOGGED_PATHS.has(pathOf(request.originalUrl ?? request.url)),
+      },
       // 503 is an expected answer (starting, database outage: logged once as a warning by the filter), not a bug.
       customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
         response.statusCode === 503 ? 'warn' : error !== undefined || response.statusCode >= 500 ? 'error' : 'info',

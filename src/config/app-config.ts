@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, validateSync } from 'class-validator';
-import { normalizeEmail } from '../common/email.js';
+import { HasCanonicalEmail, normalizeEmail } from '../common/email.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './listen-address.js';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** The Prometheus listener's own port (never the API port); 0 picks a free one (tests). */
+  readonly metricsPort: number;
   /** Fastify's `trustProxy`: false, 'loopback', or a list of addresses and CIDRs. */
   readonly trustProxy: false | string | string[];
   readonly http: {
@@ -106,6 +108,9 @@ class EnvironmentVariables {
 
   @IsString()
   HOST = DEFAULT_HOST;
+
+  @IntegerVariable(0, 65535)
+  METRICS_PORT = 9464;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -221,6 +226,7 @@ class EnvironmentVariables {
 
   @IsOptional()
   @IsEmail()
+  @HasCanonicalEmail({ hostName: true })
   BOOTSTRAP_ADMIN_EMAIL?: string;
 
   @IsOptional()
@@ -296,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: vars.PORT,
     host: vars.HOST,
     logLevel: vars.LOG_LEVEL,
+    metricsPort: vars.METRICS_PORT,
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     http: {
       corsOrigins: vars.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],

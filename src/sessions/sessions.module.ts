@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { RevocationFeedController } from './revocation-feed.controller.js';
 import { RevocationList } from './revocation-list.service.js';
 import { Revocations } from './revocations.js';
 import { SessionRetention } from './session-retention.js';
@@ -9,7 +8,6 @@ import { SessionsService } from './sessions.service.js';
 
 @Module({
   imports: [AuditModule],
-  controllers: [RevocationFeedController],
   providers: [SessionsService, SessionsRepository, RevocationList, Revocations, SessionRetention],
   exports: [SessionsService, SessionsRepository, RevocationList, Revocations, SessionRetention],
 })

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Algorithm, hash, verify, type Options } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { canonicalPassword } from './password-policy.js';
 
 /** argon2id on libuv's thread pool: a login costs ~7 ms of a worker thread, never of the event loop. */
 @Injectable()
@@ -22,12 +23,25 @@ export class PasswordHasher implements OnModuleInit {
     this.dummyHash = await this.hash(randomBytes(32).toString('base64'));
   }
 
+  /** Hashes the NFKC form (NIST SP 800-63B §5.1.1.2), so one password typed on any keyboard is one password. */
   hash(password: string): Promise<string> {
-    return hash(password, this.options);
+    return hash(canonicalPassword(password), this.options);
+  }
+
+  /**
+   * Checks the NFKC form; a hash made before passwords were normalised may hold the raw form, so
+   * when the two differ and the NFKC form does not match, the raw form is tried once:
+   * `'legacy'` means it matched and the hash should be replaced by one of the NFKC form.
+   */
+  async verify(passwordHash: string, password: string): Promise<'match' | 'legacy' | 'mismatch'> {
+    const canonical = canonicalPassword(password);
+    if (await this.argon2Verify(passwordHash, canonical)) return 'match';
+    if (canonical !== password && (await this.argon2Verify(passwordHash, password))) return 'legacy';
+    return 'mismatch';
   }
 
   /** The comparison inside argon2 is constant-time; a malformed stored hash counts as a mismatch. */
-  async verify(passwordHash: string, password: string): Promise<boolean> {
+  private argon2Verify(passwordHash: string, password: string): Promise<boolean> {
     return verify(passwordHash, password).catch(() => false);
   }
 

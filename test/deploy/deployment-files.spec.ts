@@ -46,6 +46,15 @@ describe('Kubernetes manifests', () => {
     expect(container.startupProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
   });
 
+  it('let Prometheus scrape the metrics port, which the Service does not expose', () => {
+    const metrics = container.ports.find((entry: { name: string }) => entry.name === 'metrics');
+    const annotations = deployment.spec.template.metadata.annotations;
+    expect(metrics.containerPort).toBe(defaults.metricsPort);
+    expect(annotations['prometheus.io/port']).toBe(String(defaults.metricsPort));
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+    expect(find('Service', 'auth-service').spec.ports.map((entry: { targetPort: string }) => entry.targetPort)).not.toContain('metrics');
+  });
+
   it('route the Service and the disruption budget to the Deployment', () => {
     const service = find('Service', 'auth-service');
     const labels = deployment.spec.template.metadata.labels;

@@ -111,6 +111,35 @@ describe('POST /auth/introspect (RFC 7662)', () => {
   });
 });
 
+describe('GET /.well-known/revocations (the feed for verifiers)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    const digest = createHash('sha256').update(CLIENT_SECRET).digest('hex');
+    t = await startTestApp({ INTROSPECTION_CLIENTS: `${CLIENT_ID}:${digest}` });
+    await createUser(t, 'ann@example.com');
+  });
+  afterAll(() => t.close());
+
+  it('is served to service callers only: it names users and when admins acted on them', async () => {
+    const user = await login(t, 'ann@example.com');
+    await t.http().post('/auth/logout').send({ refresh_token: user.refresh_token }).expect(204);
+    const sid = decodeJwt(user.access_token).payload.sid as string;
+
+    const anonymous = await t.http().get('/.well-known/revocations');
+    const asUser = await t.http().get('/.well-known/revocations').set(...bearer((await login(t, 'ann@example.com')).access_token));
+    const wrongSecret = await t.http().get('/.well-known/revocations').set(...basic(CLIENT_ID, 'not-the-secret'));
+    const service = await t.http().get('/.well-known/revocations').set(...basic(CLIENT_ID, CLIENT_SECRET));
+
+    expect([anonymous.status, anonymous.body.error]).toEqual([401, 'invalid_client']);
+    expect(asUser.status).toBe(403);
+    expect([wrongSecret.status, wrongSecret.body.error]).toEqual([401, 'invalid_client']);
+    expect(service.status).toBe(200);
+    expect(service.body.sessions).toContain(sid);
+  });
+});
+
 describe('POST /auth/revoke (RFC 7009)', () => {
   let t: TestApp;
 

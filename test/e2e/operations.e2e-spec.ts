@@ -1,4 +1,6 @@
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MetricsServer } from '../../src/metrics/metrics-server.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, createUser, login } from '../support/users.js';
 
@@ -61,14 +63,15 @@ describe('operations', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('GET /metrics shows the named series after a login', async () => {
+  it('GET /metrics is served on its own port, never on the API port, and shows the named series after a login', async () => {
     await createUser(t, 'metrics@example.com');
     const tokens = await login(t, 'metrics@example.com');
     await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(200);
     await t.http().get('/.well-known/jwks.json').expect(200);
     await t.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
 
-    const res = await t.http().get('/metrics').expect(200);
+    await t.http().get('/metrics').expect(404);
+    const res = await request(`http://127.0.0.1:${t.app.get(MetricsServer).port}`).get('/metrics').expect(200);
 
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     for (const series of [

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MetricsServer } from '../../src/metrics/metrics-server.js';
 import { LISTENER_APPLICATION_NAME, RevocationList } from '../../src/sessions/revocation-list.service.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { waitFor } from '../support/service-process.js';
@@ -88,7 +90,7 @@ function summary(samples: Sample[]): Record<string, number> {
 }
 
 async function gauge(app: TestApp, name: string): Promise<number | undefined> {
-  const res = await app.http().get('/metrics');
+  const res = await request(`http://127.0.0.1:${app.app.get(MetricsServer).port}`).get('/metrics');
   const line = (res.text as string).split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 }

@@ -1,3 +1,4 @@
+import { Algorithm, hash } from '@node-rs/argon2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -63,6 +64,74 @@ describe('POST /auth/register', () => {
     expect(await userCount()).toBe(2);
   });
 
+  describe('one canonical email per mailbox', () => {
+    it('treats final sigma as sigma: ΟΔΟΣ@ and οδος@ are one account', async () => {
+      const res = await t.http().post('/auth/register').send({ email: 'ΟΔΟΣ@example.com', password: PASSWORD });
+      expect(res.status).toBe(201);
+      expect(res.body.email).toBe('οδοσ@example.com');
+
+      for (const email of ['οδος@example.com', 'οδοσ@example.com']) {
+        const again = await t.http().post('/auth/register').send({ email, password: PASSWORD });
+        expect(again.status).toBe(409);
+      }
+      expect(await userCount()).toBe(1);
+      await t.http().post('/auth/login').send({ email: 'οδος@example.com', password: PASSWORD }).expect(200);
+    });
+
+    it('stores a Unicode domain in A-labels: …@bücher.test and …@xn--bcher-kva.test are one account', async () => {
+      const res = await t.http().post('/auth/register').send({ email: 'ann@Bücher.test', password: PASSWORD });
+      expect(res.status).toBe(201);
+      expect(res.body.email).toBe('ann@xn--bcher-kva.test');
+
+      const again = await t.http().post('/auth/register').send({ email: 'ann@xn--bcher-kva.test', password: PASSWORD });
+      expect(again.status).toBe(409);
+      expect(await userCount()).toBe(1);
+      await t.http().post('/auth/login').send({ email: 'ann@xn--bcher-kva.test', password: PASSWORD }).expect(200);
+      await t.http().post('/auth/login').send({ email: 'ANN@bücher.test', password: PASSWORD }).expect(200);
+    });
+  });
+
+  describe('passwords in NFKC form', () => {
+    // "é" precomposed (NFC) and as "e" + combining acute (NFD): one password typed on two keyboards.
+    const NFC = 'caf\u00e9 au lait, s\u00e9ance';
+    const NFD = NFC.normalize('NFD');
+
+    it('a password registered in NFC logs in when typed in NFD, and the other way round', async () => {
+      await t.http().post('/auth/register').send({ email: 'nfc@example.com', password: NFC }).expect(201);
+      await t.http().post('/auth/register').send({ email: 'nfd@example.com', password: NFD }).expect(201);
+
+      await t.http().post('/auth/login').send({ email: 'nfc@example.com', password: NFD }).expect(200);
+      await t.http().post('/auth/login').send({ email: 'nfd@example.com', password: NFC }).expect(200);
+    });
+
+    it('compatibility forms are one password (fullwidth letters, ligatures)', async () => {
+      await t.http().post('/auth/register').send({ email: 'wide@example.com', password: 'ｏｆｆｉｃｅ hours 42' }).expect(201);
+      await t.http().post('/auth/login').send({ email: 'wide@example.com', password: 'o\ufb03ce hours 42' }).expect(200);
+      await t.http().post('/auth/login').send({ email: 'wide@example.com', password: 'office hours 42' }).expect(200);
+    });
+
+    it('refuses a common password in its fullwidth form', async () => {
+      const res = await t.http().post('/auth/register').send({ email: 'common@example.com', password: 'ｐａｓｓｗｏｒｄ' });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_request');
+      expect(await userCount()).toBe(0);
+    });
+
+    it('a hash of the raw (not NFKC) form still logs in once and is replaced by a hash of the NFKC form', async () => {
+      const raw = 'Chapter \u216b: the end'; // ROMAN NUMERAL TWELVE; its NFKC form is "XII"
+      const { body } = await t.http().post('/auth/register').send({ email: 'legacy@example.com', password: raw }).expect(201);
+      // As stored before passwords were normalised, with the current argon2 parameters.
+      const legacyHash = await hash(raw, { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+      await t.dataSource.query('UPDATE users SET password_hash = $1 WHERE id = $2', [legacyHash, body.id]);
+
+      await t.http().post('/auth/login').send({ email: 'legacy@example.com', password: raw }).expect(200);
+
+      const [row] = await t.dataSource.query('SELECT password_hash FROM users WHERE id = $1', [body.id]);
+      expect(row.password_hash).not.toBe(legacyHash);
+      await t.http().post('/auth/login').send({ email: 'legacy@example.com', password: 'Chapter XII: the end' }).expect(200);
+    });
+  });
+
   describe('refuses bad input with 400 invalid_request and writes nothing', () => {
     const cases: Array<[string, unknown]> = [
       ['missing email', { password: PASSWORD }],
@@ -80,6 +149,15 @@ describe('POST /auth/register', () => {
       ['extra unknown field', { email: 'carol@example.com', password: PASSWORD, isAdmin: true }],
       ['null body', null],
       ['array body', [{ email: 'carol@example.com', password: PASSWORD }]],
+      ['email with a zero-width space', { email: 'carol\u200b@example.com', password: PASSWORD }],
+      ['email with a zero-width joiner', { email: 'car\u200dol@example.com', password: PASSWORD }],
+      ['email with a soft hyphen', { email: 'car\u00adol@example.com', password: PASSWORD }],
+      ['email with a right-to-left override', { email: '\u202ecarol@example.com', password: PASSWORD }],
+      ['email with an ideographic space', { email: 'carol\u3000@example.com', password: PASSWORD }],
+      ['email with a domain that is no host name', { email: 'carol@xn--zz.test', password: PASSWORD }],
+      ['password with a lone high surrogate', { email: 'carol@example.com', password: `${PASSWORD}\ud83d` }],
+      ['password with a lone low surrogate', { email: 'carol@example.com', password: `\ude00${PASSWORD}` }],
+      ['password with a NUL', { email: 'carol@example.com', password: `${PASSWORD}\u0000` }],
     ];
 
     it.each(cases)('%s', async (_name, body) => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FAKETIME, freePort, spawnService, waitFor, type ServiceProcess } from '../support/service-process.js';
+import { freePort, LIBFAKETIME, spawnService, waitFor, type ServiceProcess } from '../support/service-process.js';
 import { resetDatabase, TEST_KEK } from '../support/test-app.js';
 import type { TokenPair } from '../support/users.js';
 
@@ -14,7 +14,7 @@ const GRACE_SECONDS = 3;
  * keeps the database's time, so they judge a refresh retry's grace window alike. Needs
  * TEST_DATABASE_URL (several processes on one database) and Debian's faketime (.ci/run installs it).
  */
-describe.skipIf(inject('databaseKind') === 'embedded' || !existsSync(FAKETIME))(
+describe.skipIf(inject('databaseKind') === 'embedded' || !existsSync(LIBFAKETIME))(
   'replicas whose machine clocks are 5 s apart (needs TEST_DATABASE_URL and faketime)',
   () => {
     const services: ServiceProcess[] = [];
@@ -33,7 +33,7 @@ describe.skipIf(inject('databaseKind') === 'embedded' || !existsSync(FAKETIME))(
       };
       for (const [name, offset] of [['reference', undefined], ['fast', '+5s'], ['slow', '-5s']] as const) {
         const port = await freePort();
-        services.push(spawnService({ ...env, PORT: String(port), METRICS_PORT: String(await freePort()) }, offset));
+        services.push(spawnService({ ...env, PORT: String(port) }, offset));
         replicas[name] = `http://127.0.0.1:${port}`;
       }
       await waitFor(() => services.every((service) => service.output().includes('Listening on')), 'the three replicas to listen', 120_000).catch(

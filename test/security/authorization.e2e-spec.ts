@@ -20,7 +20,6 @@ const PUBLIC_ROUTES = new Set([
   'GET /.well-known/revocations',
   'GET /health/live',
   'GET /health/ready',
-  'GET /metrics',
 ]);
 
 /** Every route the application registered, read from the controllers' own metadata. */

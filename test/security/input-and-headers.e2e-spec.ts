@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
-import { createUser, login, PASSWORD } from '../support/users.js';
+import { bearer, createUser, login, PASSWORD } from '../support/users.js';
 
 const LEAKS = /at .*\.(js|ts):\d+|SELECT|INSERT|UPDATE|relation|QueryFailedError|ECONNREFUSED|postgres|node_modules|FST_/i;
 
@@ -101,6 +101,75 @@ describe('attack suite: input and headers', () => {
     const res = await t.http().get('/admin/../../etc/passwd%00');
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ statusCode: 404, error: 'not_found', message: 'Not found' });
+  });
+
+  describe('input that means one thing (issue 14)', () => {
+    let adminToken: string;
+    beforeAll(async () => {
+      await createUser(t, 'admin@example.com', ['user', 'admin']);
+      adminToken = (await login(t, 'admin@example.com')).access_token;
+    });
+    const expectRefused = (res: { status: number; body: unknown }) => {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, error: 'invalid_request', message: expect.any(String) });
+      expect(JSON.stringify(res.body)).not.toMatch(LEAKS);
+    };
+    const loginRaw = (body: string) => t.http().post('/auth/login').set('content-type', 'application/json').send(body);
+
+    it.each([
+      ['NUL', '\\u0000'],
+      ['a C0 control', '\\u0001'],
+      ['DEL', '\\u007f'],
+      ['a C1 control', '\\u0085'],
+    ])('%s in the login email: 400 invalid_request, never 500', async (_name, escape) => {
+      expectRefused(await loginRaw(`{"email":"user${escape}@example.com","password":"${PASSWORD}"}`));
+    });
+
+    it('NUL in the password: 400 invalid_request', async () => {
+      expectRefused(await loginRaw(`{"email":"user@example.com","password":"${PASSWORD}\\u0000"}`));
+    });
+
+    it('a lone surrogate in the login password: 400, not hashed as U+FFFD', async () => {
+      expectRefused(await loginRaw(`{"email":"user@example.com","password":"\\ud800${PASSWORD}"}`));
+      expectRefused(await loginRaw(`{"email":"user@example.com","password":"${PASSWORD}\\udfff"}`));
+    });
+
+    it('registering with a lone surrogate in the password: 400, nothing written', async () => {
+      const before = await userCount();
+      expectRefused(await registerRaw(`{"email":"surrogate@example.com","password":"\\udc00${PASSWORD}"}`));
+      expect(await userCount()).toBe(before);
+    });
+
+    it.each([
+      ['a zero-width space', 'admin\u200b@example.com'],
+      ['a zero-width joiner', 'ad\u200dmin@example.com'],
+      ['a soft hyphen', 'ad\u00admin@example.com'],
+      ['a right-to-left override', 'admin\u202e@example.com'],
+    ])('a look-alike account with %s: 400, nothing written', async (_name, email) => {
+      const before = await userCount();
+      expectRefused(await t.http().post('/auth/register').send({ email, password: PASSWORD }));
+      expect(await userCount()).toBe(before);
+    });
+
+    it('NUL or a control character in the admin email filter: 400, never 500', async () => {
+      expectRefused(await t.http().get('/admin/users?email=us%00er').set(...bearer(adminToken)));
+      expectRefused(await t.http().get('/admin/users?email=%01').set(...bearer(adminToken)));
+      expectRefused(await t.http().get('/admin/users?email=ad%E2%80%8Bmin').set(...bearer(adminToken)));
+    });
+
+    it('NUL in a cursor, raw or inside its encoding: 400, never 500', async () => {
+      const crafted = Buffer.from(JSON.stringify(['user\u0000@example.com'])).toString('base64url');
+      expectRefused(await t.http().get(`/admin/users?cursor=${crafted}`).set(...bearer(adminToken)));
+      expectRefused(await t.http().get('/admin/users?cursor=%00').set(...bearer(adminToken)));
+      const auditCursor = Buffer.from(JSON.stringify(['2020-01-01T00:00:00.000Z\u0000', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+      expectRefused(await t.http().get(`/admin/audit?cursor=${auditCursor}`).set(...bearer(adminToken)));
+    });
+
+    it.each([101, 300, 5000])('a %s-character path id: 400 in the contract shape, not Fastify 414', async (length) => {
+      const res = await t.http().get(`/admin/users/${'a'.repeat(length)}/sessions`).set(...bearer(adminToken));
+      expectRefused(res);
+      expect(JSON.stringify(res.body)).not.toContain('aaaa');
+    });
   });
 
   it('header injection through a user agent is not reflected', async () => {

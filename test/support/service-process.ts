@@ -13,8 +13,11 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Debian's libfaketime front end: runs a process with its clock shifted (`faketime -f +5s …`). */
-export const FAKETIME = '/usr/bin/faketime';
+/**
+ * Debian's libfaketime, preloaded into the service's own process (not its `faketime` front end,
+ * which forks: killing the front end would orphan the service).
+ */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 /**
  * Runs the compiled service (`npm run build` first) as production would: `node dist/src/main.js`.
@@ -23,9 +26,9 @@ export const FAKETIME = '/usr/bin/faketime';
  */
 export function spawnService(env: Record<string, string>, clockOffset?: string): ServiceProcess {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" before these tests`);
-  const command = clockOffset === undefined ? [process.execPath, MAIN_JS] : [FAKETIME, '-f', clockOffset, process.execPath, MAIN_JS];
-  const child = spawn(command[0]!, command.slice(1), {
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+  const shiftedClock = clockOffset === undefined ? {} : { LD_PRELOAD: LIBFAKETIME, FAKETIME: clockOffset };
+  const child = spawn(process.execPath, [MAIN_JS], {
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', METRICS_PORT: '0', ...shiftedClock, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -26,6 +26,8 @@ const TEST_ENV = {
   KEYS_KEK: TEST_KEK,
   // Tests log in far more often than any client may; the throttling tests set their own limit.
   RATE_LIMIT_IP_PER_MINUTE: '1000000',
+  // Several apps share the test process: each Prometheus listener takes a free port.
+  METRICS_PORT: '0',
 };
 
 /** Starts the real application (same factory as main.ts) on a free port against the test database. */

@@ -6,8 +6,12 @@ import { OrdersController } from './orders.controller.js';
 /** A service protected by the verifier kit: every route needs an auth-service access token. */
 @Module({})
 export class OrdersModule {
-  /** @param issuer the service's JWT_ISSUER, normally its public URL */
-  static forRoot(authServiceUrl: string, issuer = authServiceUrl): DynamicModule {
+  /**
+   * @param issuer the service's JWT_ISSUER, normally its public URL
+   * @param feedCredentials service credentials (INTROSPECTION_CLIENTS) for the revocation feed;
+   *   without them, revoked tokens are refused only once they expire
+   */
+  static forRoot(authServiceUrl: string, issuer = authServiceUrl, feedCredentials?: { clientId: string; clientSecret: string }): DynamicModule {
     return {
       module: OrdersModule,
       imports: [
@@ -15,7 +19,7 @@ export class OrdersModule {
           issuer,
           audience: 'auth-service',
           jwksUri: `${authServiceUrl}/.well-known/jwks.json`,
-          revocation: { feedUri: `${authServiceUrl}/.well-known/revocations` },
+          revocation: feedCredentials && { feedUri: `${authServiceUrl}/.well-known/revocations`, ...feedCredentials },
         }),
       ],
       controllers: [OrdersController],

@@ -15,6 +15,8 @@ export class CachedResource<T> {
     private readonly parse: (json: unknown) => T,
     private readonly fetchImpl: typeof fetch,
     private readonly fallbackMaxAgeMs: number,
+    /** Sent with every request (say, the caller's credentials). */
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
   get current(): T | undefined {
@@ -37,7 +39,7 @@ export class CachedResource<T> {
   }
 
   private async load(): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
     if (this.etag !== undefined && this.value !== undefined) headers['if-none-match'] = this.etag;
     const response = await this.fetchImpl(this.url, { headers, redirect: 'error' });
     if (response.status !== 304) {

@@ -5,6 +5,9 @@ import { VerifierError, type VerifierErrorCode } from './errors.js';
 export interface RevocationOptions {
   /** The service's revocation feed, e.g. https://auth.example.com/.well-known/revocations */
   readonly feedUri: string;
+  /** The service credentials the feed asks for (the auth service's INTROSPECTION_CLIENTS), sent as HTTP Basic. */
+  readonly clientId: string;
+  readonly clientSecret: string;
   /** How often to poll it (a 304 when nothing changed). Default 5 s. */
   readonly pollIntervalMs?: number;
   /** After this long without a successful poll, tokens are refused (or let through, see failOpen). Default 30 s. */
@@ -106,7 +109,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let lastUnknownKidRefetch = 0;
 
   const revocation = options.revocation;
-  const feed = revocation && new CachedResource(revocation.feedUri, parseFeed, fetchImpl, 0);
+  const feed =
+    revocation &&
+    new CachedResource(revocation.feedUri, parseFeed, fetchImpl, 0, {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(revocation.clientId)}:${encodeURIComponent(revocation.clientSecret)}`).toString('base64')}`,
+    });
   const pollIntervalMs = revocation?.pollIntervalMs ?? 5000;
   const maxStalenessMs = revocation?.maxStalenessMs ?? 30_000;
   const poller = feed && setInterval(() => void feed.refresh().catch(() => undefined), pollIntervalMs);

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../../src/common/clock.js';
@@ -13,6 +13,9 @@ import request from 'supertest';
 import { OrdersModule } from '../../../examples/nest-service/src/app.module.js';
 import { createVerifier, VerifierError, type Verifier } from '../src/index.js';
 
+/** Service credentials the auth service is configured with (INTROSPECTION_CLIENTS); the feed asks for them. */
+const FEED_CLIENT = { clientId: 'orders', clientSecret: 'orders-feed-secret-0123456789abcdef' };
+
 /** The kit against a running instance of the service, started here. */
 describe('@auth-service/verifier against the service', () => {
   let t: TestApp;
@@ -23,7 +26,7 @@ describe('@auth-service/verifier against the service', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    t = await startTestApp();
+    t = await startTestApp({ INTROSPECTION_CLIENTS: `${FEED_CLIENT.clientId}:${createHash('sha256').update(FEED_CLIENT.clientSecret).digest('hex')}` });
     base = await t.app.getUrl();
     base = base.replace('[::1]', '127.0.0.1');
     verifier = createVerifier({
@@ -31,7 +34,7 @@ describe('@auth-service/verifier against the service', () => {
       audience: 'auth-service',
       jwksUri: `${base}/.well-known/jwks.json`,
       unknownKidCooldownMs: 0,
-      revocation: { feedUri: `${base}/.well-known/revocations`, pollIntervalMs: 250 },
+      revocation: { feedUri: `${base}/.well-known/revocations`, ...FEED_CLIENT, pollIntervalMs: 250 },
     });
     await verifier.ready();
     await createUser(t, 'user@example.com');
@@ -178,8 +181,8 @@ describe('@auth-service/verifier against the service', () => {
   it('fails closed when the revocation feed is stale, or open when configured so', async () => {
     const unreachable = 'http://127.0.0.1:1/.well-known/revocations';
     const options = { issuer: 'http://auth.test', audience: 'auth-service', jwksUri: `${base}/.well-known/jwks.json` };
-    const closed = createVerifier({ ...options, revocation: { feedUri: unreachable, maxStalenessMs: 0 } });
-    const open = createVerifier({ ...options, revocation: { feedUri: unreachable, maxStalenessMs: 0, failOpen: true } });
+    const closed = createVerifier({ ...options, revocation: { feedUri: unreachable, ...FEED_CLIENT, maxStalenessMs: 0 } });
+    const open = createVerifier({ ...options, revocation: { feedUri: unreachable, ...FEED_CLIENT, maxStalenessMs: 0, failOpen: true } });
 
     await expect(closed.verify(user.access_token)).rejects.toMatchObject({ code: 'revocations_stale' });
     await expect(open.verify(user.access_token)).resolves.toMatchObject({ roles: ['user'] });

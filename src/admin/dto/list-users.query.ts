@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../common/email.js';
+import { HasCanonicalEmail, toCanonicalEmail } from '../../common/email.js';
 import { PageQuery } from './page.query.js';
 
 export class ListUsersQuery extends PageQuery {
@@ -10,6 +10,7 @@ export class ListUsersQuery extends PageQuery {
   @IsOptional()
   @Transform(toCanonicalEmail)
   @IsString()
+  @HasCanonicalEmail()
   @MaxLength(254)
   email?: string;
 }

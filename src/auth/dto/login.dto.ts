@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../common/email.js';
+import { HasCanonicalEmail, toCanonicalEmail } from '../../common/email.js';
 import { IsPasswordLength, PASSWORD_MAX_LENGTH } from '../../users/password-policy.js';
 
 /**
@@ -12,6 +12,7 @@ export class LoginDto {
   @ApiProperty({ example: 'ann@example.com' })
   @Transform(toCanonicalEmail)
   @IsString()
+  @HasCanonicalEmail()
   @MaxLength(254)
   email!: string;
 

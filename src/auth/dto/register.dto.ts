@@ -1,13 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
-import { toCanonicalEmail } from '../../common/email.js';
+import { HasCanonicalEmail, toCanonicalEmail } from '../../common/email.js';
 import { IsNotCommonPassword, IsPasswordLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users/password-policy.js';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ann@example.com', maxLength: 254 })
   @Transform(toCanonicalEmail)
   @IsString()
+  @HasCanonicalEmail({ hostName: true })
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be a valid email address' })
   email!: string;
