@@ -1,19 +1,10 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { KeysService } from '../keys/keys.service.js';
 import type { RevocationList } from '../sessions/revocation-list.service.js';
 import { AccessTokenService } from './access-token.service.js';
-
-class FixedClock extends Clock {
-  constructor(public current: Date) {
-    super();
-  }
-  override now(): Date {
-    return this.current;
-  }
-}
+import { FixedClock } from '../../test/support/fixed-clock.js';
 
 describe('AccessTokenService', () => {
   const config = loadConfig({ JWT_ISSUER: 'https://auth.example.com', ACCESS_TOKEN_TTL: '900', JWT_CLOCK_SKEW: '30' });

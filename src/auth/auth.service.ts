@@ -53,7 +53,6 @@ export class AuthService {
       throw invalidCredentials();
     }
     await this.throttle.loginSucceeded(email);
-    // Older parameters, or a hash of the password's raw (not NFKC) form: replaced while the password is at hand.
     if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
       await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
     }

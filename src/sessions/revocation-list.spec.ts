@@ -1,18 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { RevocationList } from './revocation-list.service.js';
-
-class FixedClock extends Clock {
-  constructor(public current: Date) {
-    super();
-  }
-  override now(): Date {
-    return this.current;
-  }
-}
+import { FixedClock } from '../../test/support/fixed-clock.js';
 
 describe('RevocationList', () => {
   const config = loadConfig({ ACCESS_TOKEN_TTL: '900', JWT_CLOCK_SKEW: '30' });

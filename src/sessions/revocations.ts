@@ -32,7 +32,8 @@ export class RevocationBatch {
 
   /**
    * Ends every live session of the user, each announced by id, and voids all their access tokens.
-   * The caller holds the user's row (lockForChange), so no login can open a session beside it.
+   * The caller holds the user's row (UsersRepository.lockWithActiveAdmins), so no login can open a
+   * session beside it.
    * @returns the sessions ended
    */
   async revokeAllSessionsOf(userId: string, reason: SessionRevocationReason): Promise<number> {
