@@ -36,6 +36,10 @@ const UNAVAILABLE_MESSAGES = [
   'query read timeout', // node-postgres: query_timeout
   'client has encountered a connection error and is not queryable',
   'cannot use a pool after calling end on the pool',
+  // TypeORM, when the connection under a transaction died (it releases the runner on the socket's
+  // error, so the COMMIT or next query finds it gone), and while the pool is being closed.
+  'query runner already released',
+  'driver not connected',
 ];
 
 interface ErrorLike {

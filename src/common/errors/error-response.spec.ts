@@ -57,6 +57,8 @@ describe('database outages', () => {
     ['no pool slot in time', new Error('timeout exceeded when trying to connect')],
     ['a client-side query timeout', queryFailed(new Error('Query read timeout'))],
     ['a cause chain', new Error('wrapped', { cause: withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED') })],
+    ['a transaction whose connection died (TypeORM)', new Error('Query runner already released. Cannot run queries anymore.')],
+    ['a pool being closed (TypeORM)', new Error('Driver not Connected')],
   ])('%s is a 503 service_unavailable', (_name, error) => {
     expect(toErrorBody(error)).toEqual(unavailable);
     expect(databaseUnavailableError(error)?.headers).toEqual({ 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
