@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
@@ -18,6 +18,8 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 // path parameter with its own 414 body: the route's UUID_PARAM answers 400 in the contract's shape.
 const MAX_PARAM_LENGTH = 16 * 1024;
 
+const HEADERS_TIMEOUT_MS = 10_000;
+
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (oversized headers, garbage) still
  * get the contract's error shape.
@@ -32,6 +34,16 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
   );
 }
 
+/**
+ * Beyond `maxConnections` Node closes each new connection as it arrives, before any parsing, while
+ * the connections already open keep being served; a slow sender must finish its headers within 10 s.
+ */
+function limitConnections(app: NestFastifyApplication, config: AppConfig): void {
+  const server = app.getHttpServer() as Server;
+  server.maxConnections = config.http.maxConnections;
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
+}
+
 /** Builds the application exactly as production runs it; main.ts and the e2e tests both use this. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -39,6 +51,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // Socket inactivity: closes connections that never send a request (or stall in one), so idle
+    // sockets cannot pile up to the connection limit.
+    connectionTimeout: config.http.idleTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
     clientErrorHandler: answerClientError,
     genReqId: requestIdOf,
   });
@@ -48,6 +65,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  limitConnections(app, config);
   try {
     observeHttpRequests(app);
     await hardenHttp(app, config);

@@ -57,4 +57,14 @@ export class AdminUsersController {
   ): Promise<void> {
     await this.admin.revokeSessionsOf(id, actor, clientContext(request));
   }
+
+  @Delete(':id/login-throttle')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async clearLoginThrottle(
+    @Param('id', UUID_PARAM) id: string,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.admin.clearLoginThrottle(id, actor, clientContext(request));
+  }
 }

@@ -6,6 +6,8 @@ import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { Revocations, type RevocationBatch } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { LoginThrottle } from '../throttle/login-throttle.service.js';
+import { TrustedDevices } from '../throttle/trusted-devices.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from '../users/admin-user-response.dto.js';
 import { isActiveAdmin, UsersRepository, type LockedUser } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
@@ -34,11 +36,14 @@ export class AdminUsersService {
     private readonly sessions: SessionsService,
     private readonly revocations: Revocations,
     private readonly audit: AuditService,
+    private readonly loginThrottle: LoginThrottle,
+    private readonly trustedDevices: TrustedDevices,
   ) {}
 
   /**
    * Changes roles and the disabled flag. A role change voids the user's access tokens (the next
-   * refresh carries the new roles); disabling also ends every session. An admin cannot disable
+   * refresh carries the new roles); disabling also ends every session and forgets the user's
+   * trusted devices. An admin cannot disable
    * themselves, and no change may leave the service without an active admin: every active admin's
    * row is locked while that is decided, so two admins demoting each other cannot both succeed.
    */
@@ -62,6 +67,7 @@ export class AdminUsersService {
       const audit = { userId: id, client, details: { by: actor.id } };
       if (disabled && !user.disabled) {
         const sessions = await revoke.revokeAllSessionsOf(id, 'user_disabled');
+        await this.trustedDevices.forgetAllOf(manager, id);
         await this.audit.record({ ...audit, type: 'user_disabled', details: { ...audit.details, sessions } }, manager);
       } else if (rolesChanged) {
         await revoke.voidAccessTokensOf(id);
@@ -76,15 +82,29 @@ export class AdminUsersService {
     return toAdminUserResponse(updated);
   }
 
-  /** Ends every session of the user and voids all their access tokens. */
+  /**
+   * Ends every session of the user and voids all their access tokens; their devices are no longer
+   * trusted (a stolen device cookie ends with the sessions).
+   */
   async revokeSessionsOf(id: string, actor: AuthenticatedUser, client: ClientContext): Promise<void> {
     await this.asAdmin(actor, [id], async (revoke, locked) => {
       if (!locked.some((row) => row.id === id)) throw ApiError.notFound('No such user');
       const sessions = await revoke.revokeAllSessionsOf(id, 'revoked_by_admin');
+      await this.trustedDevices.forgetAllOf(revoke.manager, id);
       await this.audit.record(
         { type: 'user_sessions_revoked', userId: id, client, details: { reason: 'revoked_by_admin', sessions, by: actor.id } },
         revoke.manager,
       );
+    });
+  }
+
+  /** Forgets every client's login failures on the account and its spent guess budget. */
+  async clearLoginThrottle(id: string, actor: AuthenticatedUser, client: ClientContext): Promise<void> {
+    await this.asAdmin(actor, [id], async ({ manager }, locked) => {
+      const user = locked.find((row) => row.id === id);
+      if (user === undefined) throw ApiError.notFound('No such user');
+      await this.loginThrottle.clear(manager, user.email);
+      await this.audit.record({ type: 'login_throttle_cleared', userId: id, client, details: { by: actor.id } }, manager);
     });
   }
 

@@ -10,7 +10,8 @@ export type AuditEventType =
   | 'user_disabled'
   | 'user_enabled'
   | 'admin_created'
-  | 'key_rotated';
+  | 'key_rotated'
+  | 'login_throttle_cleared';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -23,6 +24,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'user_enabled',
   'admin_created',
   'key_rotated',
+  'login_throttle_cleared',
 ];
 
 /** Ids, reasons, roles and counts: nothing a caller typed as a secret ever goes here. */

@@ -13,6 +13,7 @@ import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
+import { DeviceCookie } from './device-cookie.js';
 import { RefreshCookie } from './refresh-cookie.js';
 
 @ApiTags('auth')
@@ -45,7 +46,8 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    const tokens = await this.auth.login(body.email, body.password, clientContext(request));
+    const { tokens, newDevice } = await this.auth.login(body.email, body.password, clientContext(request), DeviceCookie.read(request));
+    if (newDevice !== undefined) DeviceCookie.set(reply, newDevice.proof, newDevice.maxAgeSeconds);
     this.refreshCookie.set(reply, tokens);
     return tokens;
   }

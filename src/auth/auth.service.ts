@@ -6,7 +6,8 @@ import { REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { ThrottleService } from '../throttle/throttle.service.js';
+import { LoginThrottle } from '../throttle/login-throttle.service.js';
+import { TrustedDevices } from '../throttle/trusted-devices.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -15,6 +16,12 @@ import type { TokenResponseDto } from './dto/token-response.dto.js';
 
 // Each retry means an admin changed this user during the login; a few in a row only under attack.
 const MAX_SESSION_OPENING_ATTEMPTS = 3;
+
+export interface LoginResult {
+  readonly tokens: TokenResponseDto;
+  /** A device proof for a client that had none, to be handed over as the login_device cookie. */
+  readonly newDevice?: { readonly proof: string; readonly maxAgeSeconds: number };
+}
 
 export function invalidCredentials(): ApiError {
   return new ApiError(401, 'invalid_credentials', 'Invalid email or password');
@@ -29,19 +36,22 @@ export class AuthService {
     private readonly revocations: Revocations,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
-    private readonly throttle: ThrottleService,
+    private readonly throttle: LoginThrottle,
+    private readonly devices: TrustedDevices,
     private readonly metrics: MetricsService,
   ) {}
 
   /**
    * One answer, and the same argon2 work, whether the email is unknown, the password wrong or the
-   * account disabled: the response tells an attacker nothing about which accounts exist. The
-   * account's tarpit is consulted first, for unknown emails too, and a hash made with older
-   * parameters or of the password's raw (not NFKC) form is replaced while the password is at hand.
+   * account disabled: the response tells an attacker nothing about which accounts exist. The login
+   * throttle is consulted first, for unknown emails too, and a hash made with older parameters or
+   * of the password's raw (not NFKC) form is replaced while the password is at hand. A client that
+   * did not present a live device proof of this account gets one.
    * @param email already in canonical form (see normalizeEmail)
+   * @param deviceProof the login_device cookie, if the client sent one
    */
-  async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
-    await this.throttle.reserveLoginAttempt(email);
+  async login(email: string, password: string, client: ClientContext, deviceProof?: string): Promise<LoginResult> {
+    const attempt = await this.throttle.reserve(email, { ip: client.ip, deviceProof });
     const user = await this.users.findByEmail(email);
     const outcome = user === null ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(user.passwordHash, password);
     const passwordMatches = outcome === 'match' || outcome === 'legacy';
@@ -52,13 +62,13 @@ export class AuthService {
       this.metrics.logins.inc({ outcome: 'failure' });
       throw invalidCredentials();
     }
-    await this.throttle.loginSucceeded(email);
+    await this.throttle.succeeded(attempt);
     if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
       await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
     }
     const tokens = await this.openSession(user, client);
     this.metrics.logins.inc({ outcome: 'success' });
-    return tokens;
+    return { tokens, newDevice: attempt.budgeted ? await this.devices.trust(user.id) : undefined };
   }
 
   /**

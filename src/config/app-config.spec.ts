@@ -24,6 +24,9 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['ARGON2_MEMORY_COST_KIB', '1024'],
+    ['RATE_LIMIT_IPV6_PREFIX', '16'],
+    ['LOGIN_ACCOUNT_GUESSES_PER_HOUR', '0'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
   ])('names %s when its value %j is bad', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
@@ -78,6 +81,11 @@ describe('loadConfig', () => {
   it('points both connection kinds at the embedded database once it runs', () => {
     const config = withDatabaseUrl(loadConfig({}), 'postgres://postgres@127.0.0.1:5499/postgres');
     expect(config.database).toMatchObject({ url: 'postgres://postgres@127.0.0.1:5499/postgres', directUrl: 'postgres://postgres@127.0.0.1:5499/postgres' });
+  });
+
+  it('reads the connection limits and refuses an idle timeout the slowest query could outlast', () => {
+    expect(loadConfig({}).http).toMatchObject({ maxConnections: 8192, idleTimeoutMs: 10_000, keepAliveTimeoutMs: 72_000, requestTimeoutMs: 30_000 });
+    expect(() => loadConfig({ HTTP_IDLE_TIMEOUT: '5', DATABASE_STATEMENT_TIMEOUT_MS: '5000' })).toThrow(/HTTP_IDLE_TIMEOUT/);
   });
 
   it('refuses an idle refresh lifetime longer than the absolute one', () => {

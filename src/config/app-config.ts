@@ -21,12 +21,26 @@ export interface AppConfig {
     readonly corsOrigins: string[];
     /** Strict-Transport-Security max-age; 0 sends no HSTS header. */
     readonly hstsMaxAgeSeconds: number;
+    /** Open connections beyond which new ones are closed at once (existing clients keep theirs). */
+    readonly maxConnections: number;
+    /** A connection silent this long is closed: one that never sends a request, or stalls in one. */
+    readonly idleTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open between requests. */
+    readonly keepAliveTimeoutMs: number;
+    /** The longest time a client may take to send one whole request (headers and body). */
+    readonly requestTimeoutMs: number;
   };
   readonly throttling: {
     readonly ipRequestsPerMinute: number;
-    /** Failed logins on one account before the backoff starts. */
+    /** IPv6 clients are counted per network of this many bits (IPv4 per address). */
+    readonly ipv6PrefixLength: number;
+    /** Failed logins of one client on one account before that client's backoff starts. */
     readonly loginFreeFailures: number;
     readonly loginMaxBackoffSeconds: number;
+    /** Failed logins an hour that clients other than the account's trusted devices share. */
+    readonly loginAccountGuessesPerHour: number;
+    /** How long a device that logged in stays trusted by the account. */
+    readonly trustedDeviceTtlSeconds: number;
   };
   readonly database: {
     /** Unset means "start the embedded Postgres"; main.ts fills it in before the app boots. May be a transaction pooler. */
@@ -131,6 +145,18 @@ class EnvironmentVariables {
   HSTS_MAX_AGE = 31_536_000;
 
   @IntegerVariable(1)
+  HTTP_MAX_CONNECTIONS = 8192;
+
+  @IntegerVariable(1, 3600)
+  HTTP_IDLE_TIMEOUT = 10;
+
+  @IntegerVariable(1, 3600)
+  HTTP_KEEP_ALIVE_TIMEOUT = 72;
+
+  @IntegerVariable(1, 3600)
+  HTTP_REQUEST_TIMEOUT = 30;
+
+  @IntegerVariable(1)
   RATE_LIMIT_IP_PER_MINUTE = 60;
 
   @IntegerVariable(1, 100)
@@ -138,6 +164,15 @@ class EnvironmentVariables {
 
   @IntegerVariable(1, 86400)
   LOGIN_MAX_BACKOFF = 600;
+
+  @IntegerVariable(1, 10_000)
+  LOGIN_ACCOUNT_GUESSES_PER_HOUR = 20;
+
+  @IntegerVariable(3600)
+  TRUSTED_DEVICE_TTL = 7_776_000;
+
+  @IntegerVariable(32, 128)
+  RATE_LIMIT_IPV6_PREFIX = 64;
 
   @IsOptional()
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
@@ -260,6 +295,10 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
   if (vars.KEY_PUBLISH_AHEAD >= vars.KEY_ROTATION_INTERVAL) {
     problems.push('KEY_PUBLISH_AHEAD: must be shorter than KEY_ROTATION_INTERVAL');
   }
+  if (vars.HTTP_IDLE_TIMEOUT * 1000 <= vars.DATABASE_STATEMENT_TIMEOUT_MS + 1000) {
+    // A request waits silently for its queries; the connection must outlive the slowest one.
+    problems.push('HTTP_IDLE_TIMEOUT: must exceed DATABASE_STATEMENT_TIMEOUT_MS by more than a second');
+  }
   if (vars.DATABASE_DIRECT_URL !== undefined && vars.DATABASE_URL === undefined) {
     problems.push('DATABASE_DIRECT_URL: needs DATABASE_URL as well (without it the embedded database is used)');
   }
@@ -307,11 +346,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: {
       corsOrigins: vars.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
       hstsMaxAgeSeconds: vars.HSTS_MAX_AGE,
+      maxConnections: vars.HTTP_MAX_CONNECTIONS,
+      idleTimeoutMs: vars.HTTP_IDLE_TIMEOUT * 1000,
+      keepAliveTimeoutMs: vars.HTTP_KEEP_ALIVE_TIMEOUT * 1000,
+      requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT * 1000,
     },
     throttling: {
       ipRequestsPerMinute: vars.RATE_LIMIT_IP_PER_MINUTE,
       loginFreeFailures: vars.LOGIN_FREE_FAILURES,
       loginMaxBackoffSeconds: vars.LOGIN_MAX_BACKOFF,
+      ipv6PrefixLength: vars.RATE_LIMIT_IPV6_PREFIX,
+      loginAccountGuessesPerHour: vars.LOGIN_ACCOUNT_GUESSES_PER_HOUR,
+      trustedDeviceTtlSeconds: vars.TRUSTED_DEVICE_TTL,
     },
     database: {
       url: vars.DATABASE_URL,

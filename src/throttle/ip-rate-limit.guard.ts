@@ -1,11 +1,11 @@
 import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ThrottleService } from './throttle.service.js';
+import { RateLimiter } from './rate-limiter.js';
 
 const RATE_LIMIT_SCOPE = 'rateLimitScope';
 
-/** Puts a route under the per-IP budget RATE_LIMIT_IP_PER_MINUTE, counted per scope. */
+/** Puts a route under the per-client budget RATE_LIMIT_IP_PER_MINUTE, counted per scope. */
 export const RateLimited = (scope: string): MethodDecorator => SetMetadata(RATE_LIMIT_SCOPE, scope);
 
 /** Global; only routes marked @RateLimited() are counted. Runs before the body is validated. */
@@ -13,12 +13,12 @@ export const RateLimited = (scope: string): MethodDecorator => SetMetadata(RATE_
 export class IpRateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly throttle: ThrottleService,
+    private readonly rateLimiter: RateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const scope = this.reflector.get<string | undefined>(RATE_LIMIT_SCOPE, context.getHandler());
-    if (scope !== undefined) await this.throttle.countIpRequest(scope, context.switchToHttp().getRequest<FastifyRequest>().ip);
+    if (scope !== undefined) await this.rateLimiter.count(scope, context.switchToHttp().getRequest<FastifyRequest>().ip);
     return true;
   }
 }

@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ThrottleService } from './throttle.service.js';
+import { LoginThrottleRepository } from './login-throttle.repository.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { RateLimiter } from './rate-limiter.js';
+import { ThrottleRetention } from './throttle-retention.js';
+import { TrustedDevices } from './trusted-devices.js';
 
 @Module({
-  providers: [ThrottleService],
-  exports: [ThrottleService],
+  providers: [RateLimiter, LoginThrottle, LoginThrottleRepository, TrustedDevices, ThrottleRetention],
+  exports: [RateLimiter, LoginThrottle, TrustedDevices],
 })
 export class ThrottleModule {}

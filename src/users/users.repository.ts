@@ -5,7 +5,7 @@ import { User } from './user.entity.js';
 export const ADMIN_ROLE = 'admin';
 
 /** A user row as an admin change reads it, under lock. */
-export type LockedUser = Pick<User, 'id' | 'roles' | 'disabled' | 'tokenGeneration'>;
+export type LockedUser = Pick<User, 'id' | 'email' | 'roles' | 'disabled' | 'tokenGeneration'>;
 
 export const isActiveAdmin = (user: Pick<User, 'roles' | 'disabled'>): boolean => user.roles.includes(ADMIN_ROLE) && !user.disabled;
 
@@ -20,7 +20,7 @@ export class UsersRepository {
    */
   async lockWithActiveAdmins(manager: EntityManager, ids: readonly string[]): Promise<LockedUser[]> {
     const rows = (await manager.query(
-      `SELECT id, roles, disabled, token_generation AS "tokenGeneration" FROM users
+      `SELECT id, email, roles, disabled, token_generation AS "tokenGeneration" FROM users
        WHERE id = ANY($1::uuid[]) OR ($2 = ANY(roles) AND NOT disabled)
        ORDER BY id FOR UPDATE`,
       [ids, ADMIN_ROLE],

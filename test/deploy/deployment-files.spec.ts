@@ -55,6 +55,14 @@ describe('Kubernetes manifests', () => {
     expect(find('Service', 'auth-service').spec.ports.map((entry: { targetPort: string }) => entry.targetPort)).not.toContain('metrics');
   });
 
+  it('believe X-Forwarded-For only from a narrow proxy range, never a whole pod network', () => {
+    const trusted = String(container.env.find((variable: { name: string }) => variable.name === 'TRUST_PROXY').value).split(',');
+    for (const entry of trusted) {
+      const [address, prefix] = entry.trim().split('/');
+      expect(Number(prefix ?? (address!.includes(':') ? 128 : 32))).toBeGreaterThanOrEqual(address!.includes(':') ? 120 : 24);
+    }
+  });
+
   it('route the Service and the disruption budget to the Deployment', () => {
     const service = find('Service', 'auth-service');
     const labels = deployment.spec.template.metadata.labels;
