@@ -5,6 +5,7 @@ import { Throttling1795491101417 } from './1795491101417-Throttling.js';
 import { UnloggedThrottleTables1795493687588 } from './1795493687588-UnloggedThrottleTables.js';
 import { TokenGenerationsAndRetention1795600000000 } from './1795600000000-TokenGenerationsAndRetention.js';
 import { LoginThrottlePerClient1795700000000 } from './1795700000000-LoginThrottlePerClient.js';
+import { CanonicalEmails1795700000001 } from './1795700000001-CanonicalEmails.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   UnloggedThrottleTables1795493687588,
   TokenGenerationsAndRetention1795600000000,
   LoginThrottlePerClient1795700000000,
+  CanonicalEmails1795700000001,
 ];
