@@ -6,10 +6,11 @@ import { Clock } from '../src/common/clock.js';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { resolveKeks } from '../src/keys/kek-source.js';
-import { KeyEncryption } from '../src/keys/key-encryption.js';
+import { KeyEncryption, UnknownKekError } from '../src/keys/key-encryption.js';
 import { loadSigningKeyFile } from '../src/keys/key-material.js';
 import { KeyRotation } from '../src/keys/key-rotation.js';
 import { keySchedule } from '../src/keys/keys.service.js';
+import { SigningKey } from '../src/keys/signing-key.entity.js';
 
 /**
  * `npm run keys:rotate`: publishes a new signing key that every replica starts signing with after
@@ -23,6 +24,11 @@ async function main(): Promise<void> {
   try {
     const logger = new Logger('keys:rotate');
     const encryption = new KeyEncryption(await resolveKeks(config.keys, logger));
+    try {
+      encryption.assertMatchesStored(await dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC' } }));
+    } catch (error) {
+      throw error instanceof UnknownKekError ? new ConfigError(`KEYS_KEK: ${error.message}; no key was rotated`) : error;
+    }
     const audit = new AuditService(dataSource, new Clock());
     const supplied = config.keys.signingKeyFile === undefined ? undefined : await loadSigningKeyFile(config.keys.signingKeyFile);
     const rotation = new KeyRotation(dataSource, encryption, keySchedule(config), audit, undefined, supplied);

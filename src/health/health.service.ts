@@ -26,6 +26,7 @@ export class HealthService {
   /** Why the service cannot serve, or undefined when it can. */
   async readinessProblem(): Promise<string | undefined> {
     if (!this.keys.hasSigningKey()) return 'No signing key loaded';
+    if (this.keys.keyProblem() !== undefined) return 'Stored signing keys cannot be decrypted with KEYS_KEK (see the log)';
     this.databaseCheck ??= this.dataSource.query('SELECT 1').then(
       () => true,
       () => false,

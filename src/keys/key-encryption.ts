@@ -34,6 +34,30 @@ export class KeyEncryption {
     return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), body]), kekId: this.currentKekId };
   }
 
+  /**
+   * Refuses KEKs that would split the key set: every stored key must decrypt, and new keys must be
+   * encrypted under the KEK that encrypted the newest stored one (the one the running service
+   * encrypts with). A tool holding another KEK would write keys no replica can read.
+   * @param stored oldest first
+   * @throws UnknownKekError naming the first key that does not fit
+   */
+  assertMatchesStored(stored: ReadonlyArray<{ kid: string; kekId: string; privateKeyCiphertext: Buffer }>): void {
+    for (const key of stored) {
+      try {
+        this.decrypt(key.privateKeyCiphertext, key.kid, key.kekId);
+      } catch (error) {
+        if (error instanceof UnknownKekError) throw error;
+        throw new UnknownKekError(`signing key ${key.kid} does not decrypt under KEK ${key.kekId} as configured in KEYS_KEK`);
+      }
+    }
+    const newest = stored.at(-1);
+    if (newest !== undefined && newest.kekId !== this.currentKekId) {
+      throw new UnknownKekError(
+        `the newest signing key ${newest.kid} is encrypted under KEK ${newest.kekId}, but the first KEK in KEYS_KEK is ${this.currentKekId}: use the running service's KEYS_KEK`,
+      );
+    }
+  }
+
   decrypt(ciphertext: Buffer, kid: string, id: string): Buffer {
     const kek = this.keks.get(id);
     if (kek === undefined) throw new UnknownKekError(`signing key ${kid} is encrypted under KEK ${id}, which KEYS_KEK does not hold`);

@@ -10,7 +10,7 @@ import { prepareDocument, type PreparedDocument } from '../common/prepared-docum
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { resolveKeks } from './kek-source.js';
-import { KeyEncryption } from './key-encryption.js';
+import { KeyEncryption, UnknownKekError } from './key-encryption.js';
 import { loadSigningKeyFile } from './key-material.js';
 import { KeyRotation, SuppliedKeyError } from './key-rotation.js';
 import { jwksMaxAgeSeconds, type KeyScheduleSettings, type ScheduledKey } from './key-schedule.js';
@@ -59,6 +59,8 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
   private verificationKeys = new Map<string, KeyObject>();
   private jwks: PreparedDocument = prepareDocument('{"keys":[]}');
   private syncing: Promise<void> = Promise.resolve();
+  /** Why the stored keys cannot be loaded (a KEK this replica lacks), while that lasts. */
+  private loadProblem: string | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -119,14 +121,34 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     return key;
   }
 
-  /** Applies what the schedule says is due, then reloads if the key set changed. Calls run one at a time. */
+  /**
+   * Applies what the schedule says is due, then reloads if the key set changed. Calls run one at a
+   * time. A key this replica cannot decrypt keeps the keys it has, fails readiness and is logged
+   * once, not at every sync.
+   */
   sync(): Promise<void> {
     this.syncing = this.syncing.catch(() => undefined).then(async () => {
       const schedule = await this.rotation.advance(this.clock.now());
-      if (fingerprint(schedule) !== fingerprint(this.schedule) || this.signing === undefined) await this.reload();
+      if (fingerprint(schedule) !== fingerprint(this.schedule) || this.signing === undefined) {
+        try {
+          await this.reload();
+        } catch (error) {
+          if (!(error instanceof UnknownKekError) || this.signing === undefined) throw error;
+          if (this.loadProblem !== error.message) this.logger.error(`Cannot load the signing keys, keeping the loaded ones: ${error.message}`);
+          this.loadProblem = error.message;
+          return;
+        }
+        if (this.loadProblem !== undefined) this.logger.log('The signing keys load again');
+        this.loadProblem = undefined;
+      }
       this.schedule = schedule;
     });
     return this.syncing;
+  }
+
+  /** Why this replica cannot load the stored keys, or undefined when it can. */
+  keyProblem(): string | undefined {
+    return this.loadProblem;
   }
 
   async list(): Promise<SigningKeySummary[]> {

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock.js';
 import { KeysService } from '../../src/keys/keys.service.js';
@@ -161,6 +162,27 @@ describe('signing-key rotation', () => {
     await expect(startTestApp({ KEYS_KEK: otherKek })).rejects.toThrow(/KEYS_KEK/);
     const rotatedKek = await startTestApp({ KEYS_KEK: `${otherKek},${TEST_KEK}` });
     await rotatedKek.close();
+  });
+
+  it('a key written under a KEK this replica lacks fails its readiness and is logged once, while the loaded key goes on signing', async () => {
+    const newerKek = await startTestApp({ KEYS_KEK: `${Buffer.alloc(32, 9).toString('base64')},${TEST_KEK}` });
+    try {
+      const time = simulatedTime(t, newerKek);
+      await newerKek.app.get(KeysService).rotate('test');
+      time.advance(PUBLISH_AHEAD + 1);
+      await newerKek.app.get(KeysService).sync();
+      const logged = vi.spyOn(Logger.prototype, 'error');
+
+      for (let i = 0; i < 3; i++) await t.app.get(KeysService).sync();
+
+      const res = await t.http().get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body.message).toMatch(/KEYS_KEK/);
+      expect(logged.mock.calls.filter(([message]) => String(message).includes('Cannot load the signing keys'))).toHaveLength(1);
+      await login(t, 'admin@example.com');
+    } finally {
+      await newerKek.close();
+    }
   });
 });
 

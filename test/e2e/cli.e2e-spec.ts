@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resetDatabase, startTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
+
+/** The operators' command-line tools, run from the build as in a pod: `node dist/scripts/…`. */
+describe('command-line tools', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    // The running service: it creates the first signing key under TEST_KEK.
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const run = (script: string, args: string[], env: Record<string, string>, input?: string) =>
+    spawnSync(process.execPath, [resolve(`dist/scripts/${script}.js`), ...args], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: inject('databaseUrl'), JWT_ISSUER: 'http://auth.test', ...env },
+      input: input ?? '',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const keyCount = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM signing_keys'))[0].n as number;
+
+  describe('admin:create', () => {
+    it('without a terminal and with empty input (kubectl exec without -i), generates a password and prints it once', async () => {
+      const result = run('create-admin', ['--email', 'ops@example.com'], {});
+
+      expect(result.status).toBe(0);
+      const password = /Password \(shown once\): (\S+)/.exec(result.stdout)?.[1];
+      expect(password).toBeDefined();
+      await t.http().post('/auth/login').send({ email: 'ops@example.com', password }).expect(200);
+    });
+
+    it('takes the password from ADMIN_PASSWORD, or from standard input, and prints none', async () => {
+      const fromEnv = run('create-admin', ['--email', 'env@example.com'], { ADMIN_PASSWORD: 'a long admin passphrase' });
+      const fromStdin = run('create-admin', ['--email', 'stdin@example.com'], {}, 'another admin passphrase\n');
+
+      expect([fromEnv.status, fromStdin.status]).toEqual([0, 0]);
+      expect(fromEnv.stdout + fromStdin.stdout).not.toMatch(/Password/);
+      await t.http().post('/auth/login').send({ email: 'env@example.com', password: 'a long admin passphrase' }).expect(200);
+      await t.http().post('/auth/login').send({ email: 'stdin@example.com', password: 'another admin passphrase' }).expect(200);
+    });
+
+    it('refuses a short password and a missing email with a message, not a stack', () => {
+      const short = run('create-admin', ['--email', 'short@example.com'], { ADMIN_PASSWORD: 'short' });
+      const usage = run('create-admin', [], {});
+
+      expect(short.status).toBe(1);
+      expect(short.stderr.trim()).toBe('the password must be 8 to 1024 characters');
+      expect(usage.status).toBe(1);
+      expect(usage.stderr).toMatch(/^usage: /);
+    });
+  });
+
+  describe('keys:rotate', () => {
+    it('refuses a KEK that cannot decrypt the stored keys, and a missing one, rotating nothing', async () => {
+      const before = await keyCount();
+
+      const wrong = run('rotate-keys', [], { KEYS_KEK: randomBytes(32).toString('base64') });
+      const missing = run('rotate-keys', [], { DEV_KEYS_KEK_FILE: `/tmp/kek-${randomBytes(4).toString('hex')}` });
+
+      for (const result of [wrong, missing]) {
+        expect(result.status).toBe(1);
+        expect(result.stderr).toMatch(/^KEYS_KEK: signing key \S+ is encrypted under KEK [0-9a-f]{16}, which KEYS_KEK does not hold; no key was rotated/);
+      }
+      expect(await keyCount()).toBe(before);
+    });
+
+    it('refuses a KEK list whose first KEK is not the one the service encrypts with, though it can decrypt', async () => {
+      const before = await keyCount();
+      const result = run('rotate-keys', [], { KEYS_KEK: `${randomBytes(32).toString('base64')},${TEST_KEK}` });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/use the running service's KEYS_KEK/);
+      expect(await keyCount()).toBe(before);
+    });
+
+    it("publishes a new key with the service's KEK", async () => {
+      const before = await keyCount();
+      const result = run('rotate-keys', [], { KEYS_KEK: TEST_KEK });
+
+      expect(result.status).toBe(0);
+      expect(await keyCount()).toBe(before + 1);
+    });
+  });
+});
