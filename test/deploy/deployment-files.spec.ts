@@ -1,15 +1,37 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/app-config.js';
 
-type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any>; data?: Record<string, string>; stringData?: Record<string, string> };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec: Record<string, any>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+};
+type Kustomization = { namespace?: string; resources: string[] };
 
 const KUBERNETES_DIR = 'deploy/kubernetes';
-const manifests: Manifest[] = readdirSync(KUBERNETES_DIR)
+const yamlFiles = (readdirSync(KUBERNETES_DIR, { recursive: true, encoding: 'utf8' }) as string[])
   .filter((file) => file.endsWith('.yaml'))
-  .flatMap((file) => parseAllDocuments(readFileSync(join(KUBERNETES_DIR, file), 'utf8')).map((document) => document.toJS() as Manifest));
+  .map((file) => join(KUBERNETES_DIR, file));
+const kustomizationFiles = yamlFiles.filter((file) => basename(file) === 'kustomization.yaml');
+/** Every Kubernetes object, with the namespace its kustomization gives it. */
+const manifests: Array<Manifest & { file: string }> = yamlFiles
+  .filter((file) => basename(file) !== 'kustomization.yaml')
+  .flatMap((file) => {
+    const kustomization = join(dirname(file), 'kustomization.yaml');
+    const namespace = existsSync(kustomization) ? (parse(readFileSync(kustomization, 'utf8')) as Kustomization).namespace : undefined;
+    return parseAllDocuments(readFileSync(file, 'utf8')).map((document) => {
+      const manifest = document.toJS() as Manifest;
+      if (namespace !== undefined && manifest.kind !== 'Namespace') manifest.metadata.namespace = namespace;
+      return { ...manifest, file };
+    });
+  });
+const base = manifests.filter((manifest) => manifest.file.startsWith(join(KUBERNETES_DIR, 'base')));
 const find = (kind: string, name: string) => manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name)!;
 
 /** The variables the README's configuration table documents. */
@@ -23,10 +45,50 @@ describe('Kubernetes manifests', () => {
   const container = deployment.spec.template.spec.containers[0];
   const envNames: string[] = container.env.map((variable: { name: string }) => variable.name);
 
-  it('parse, every one of them', () => {
-    expect(manifests.map((manifest) => manifest.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Service'].sort(),
+  it('validate against the Kubernetes schemas, every one of them', async () => {
+    for (const { file, ...manifest } of manifests) {
+      const group = (await import(`kubernetes-models/${manifest.apiVersion}`)) as Record<string, new (data: object) => { validate(): void }>;
+      const Model = group[manifest.kind];
+      expect(Model, `${file}: ${manifest.apiVersion} ${manifest.kind}`).toBeDefined();
+      expect(() => new Model!(manifest).validate(), file).not.toThrow();
+    }
+  });
+
+  it('are each listed by their kustomization, which lists nothing else', () => {
+    for (const kustomization of kustomizationFiles) {
+      const listed = (parse(readFileSync(kustomization, 'utf8')) as Kustomization).resources.map((resource) => join(dirname(kustomization), resource));
+      const present = yamlFiles.filter((file) => dirname(file) === dirname(kustomization) && file !== kustomization);
+      expect(listed.sort()).toEqual(present.sort());
+    }
+  });
+
+  it('make a base that applies on its own: a namespace, an identity without an API token, a NetworkPolicy, and no example or placeholder', () => {
+    expect(base.map((manifest) => manifest.kind).sort()).toEqual(
+      ['Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount'].sort(),
     );
+    expect(new Set(base.filter((manifest) => manifest.kind !== 'Namespace').map((manifest) => manifest.metadata.namespace))).toEqual(
+      new Set([find('Namespace', 'auth').metadata.name]),
+    );
+    expect(find('ServiceAccount', 'auth-service')).toMatchObject({ automountServiceAccountToken: false });
+    expect(deployment.spec.template.spec).toMatchObject({ serviceAccountName: 'auth-service', automountServiceAccountToken: false });
+    for (const manifest of base) expect(JSON.stringify(manifest)).not.toMatch(/CHANGE_ME|example\/orders/);
+  });
+
+  it('spread the replicas over nodes', () => {
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toContainEqual(
+      expect.objectContaining({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1 }),
+    );
+  });
+
+  it('let the API be reached from the ingress and client namespaces and the metrics port only from monitoring', () => {
+    const policy = find('NetworkPolicy', 'auth-service');
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+    const portsFrom = (port: string) =>
+      policy.spec.ingress
+        .filter((rule: { ports: Array<{ port: string }> }) => rule.ports.some((entry) => entry.port === port))
+        .flatMap((rule: { from: unknown[] }) => rule.from);
+    expect(portsFrom('metrics')).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+    expect(portsFrom('http')).toContainEqual({ namespaceSelector: { matchLabels: { 'auth-service-client': 'true' } } });
   });
 
   it('run two or more replicas with resource requests, non-root, on a read-only root filesystem', () => {
@@ -94,6 +156,19 @@ describe('Kubernetes manifests', () => {
     expect(provider.issuer).toBe(env('JWT_ISSUER'));
     expect(provider.audiences).toEqual([env('JWT_AUDIENCE')]);
     expect(new URL(provider.remote_jwks.http_uri.uri).pathname).toBe('/.well-known/jwks.json');
+    expect(new URL(provider.remote_jwks.http_uri.uri).hostname).toBe(`auth-service.${deployment.metadata.namespace}.svc.cluster.local`);
+  });
+
+  it('run the example sidecar on a pinned Envoy release with resources and a locked-down context, and the app only behind it', () => {
+    const pod = find('Deployment', 'orders').spec.template.spec;
+    const envoy = pod.containers.find((entry: { name: string }) => entry.name === 'envoy');
+    const app = pod.containers.find((entry: { name: string }) => entry.name === 'orders');
+    expect(envoy.image).toMatch(/^envoyproxy\/envoy:v1\.(39|40)\.\d+$/);
+    expect(envoy.resources.limits.memory).toBeDefined();
+    expect(envoy.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(app.ports).toBeUndefined();
+    expect(app.env).toContainEqual({ name: 'HOST', value: '127.0.0.1' });
+    expect(find('NetworkPolicy', 'orders').spec.ingress).toEqual([{ ports: [{ port: 'http' }] }]);
   });
 });
 
