@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 /**
@@ -32,10 +32,16 @@ export function canonicalEmail(raw: string): string | undefined {
   return `${foldedLocal}@${asciiDomain === '' ? domain.toLowerCase() : asciiDomain}`;
 }
 
-/** Whether the part after the last "@" is a host name (`domainToASCII` gives a non-empty A-label form). */
+/**
+ * Whether the part after the last "@" is a host name: `domainToASCII` gives it an A-label form, and
+ * every `xn--` label in it decodes (Node 20 refuses an undecodable one itself; Node 24's URL parser
+ * passes it through).
+ */
 export function hasHostNameDomain(email: string): boolean {
   const at = email.lastIndexOf('@');
-  return at >= 0 && domainToASCII(email.slice(at + 1)) !== '';
+  if (at < 0) return false;
+  const ascii = domainToASCII(email.slice(at + 1));
+  return ascii !== '' && ascii.split('.').every((label) => !label.startsWith('xn--') || domainToUnicode(label) !== label);
 }
 
 /** The canonical form, for values that must have one (configuration); throws when there is none. */

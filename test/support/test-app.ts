@@ -17,10 +17,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Quiet logs, and a small pool since several apps may share the embedded server's connection slots. */
+/**
+ * Quiet logs (many tests provoke errors on purpose: outages, bad keys, refused boots; set
+ * TEST_LOG_LEVEL to see them), and a small pool since several apps may share the embedded
+ * server's connection slots.
+ */
 const TEST_ENV = {
   NODE_ENV: 'test',
-  LOG_LEVEL: 'error',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
   DATABASE_POOL_SIZE: '4',
   JWT_ISSUER: 'http://auth.test',
   KEYS_KEK: TEST_KEK,
