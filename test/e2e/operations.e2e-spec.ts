@@ -4,7 +4,7 @@ import { MetricsServer } from '../../src/metrics/metrics-server.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, createUser, login } from '../support/users.js';
 
-/** Every route of ../shared/design/api.md, as the OpenAPI document must list it. */
+/** Every route of the HTTP contract (the README's Endpoints table), as the OpenAPI document must list it. */
 const CONTRACT_ROUTES = [
   'post /auth/register',
   'post /auth/login',
