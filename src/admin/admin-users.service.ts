@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import type { ClientContext } from '../common/client-context.js';
@@ -9,6 +8,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from '../users/admin-user-response.dto.js';
 import { isActiveAdmin, UsersRepository, type LockedUser } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
+import { AdminActor } from './admin-actor.js';
 
 export interface UserChanges {
   readonly roles?: string[];
@@ -34,6 +34,7 @@ export class AdminUsersService {
     private readonly sessions: SessionsService,
     private readonly revocations: Revocations,
     private readonly audit: AuditService,
+    private readonly adminActor: AdminActor,
   ) {}
 
   /**
@@ -107,13 +108,9 @@ export class AdminUsersService {
   ): Promise<void> {
     return this.revocations.transaction(async (revoke) => {
       const locked = await this.usersRepository.lockWithActiveAdmins(revoke.manager, [...userIds, actor.id]);
-      await this.confirmActor(revoke.manager, actor, locked.find((row) => row.id === actor.id));
+      await this.adminActor.confirm(revoke.manager, actor, locked.find((row) => row.id === actor.id));
       await decide(revoke, locked);
     });
   }
 
-  private async confirmActor(manager: EntityManager, actor: AuthenticatedUser, row: LockedUser | undefined): Promise<void> {
-    const current = row !== undefined && isActiveAdmin(row) && row.tokenGeneration === actor.tokenGeneration;
-    if (!current || !(await this.sessions.isLive(manager, actor.sessionId))) throw ApiError.invalidToken();
-  }
 }

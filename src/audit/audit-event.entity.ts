@@ -10,7 +10,14 @@ export type AuditEventType =
   | 'user_disabled'
   | 'user_enabled'
   | 'admin_created'
-  | 'key_rotated';
+  | 'key_rotated'
+  | 'client_created'
+  | 'client_updated'
+  | 'client_disabled'
+  | 'client_enabled'
+  | 'client_secret_rotated'
+  | 'client_deleted'
+  | 'client_token_revoked';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -23,6 +30,13 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'user_enabled',
   'admin_created',
   'key_rotated',
+  'client_created',
+  'client_updated',
+  'client_disabled',
+  'client_enabled',
+  'client_secret_rotated',
+  'client_deleted',
+  'client_token_revoked',
 ];
 
 /** Ids, reasons, roles and counts: nothing a caller typed as a secret ever goes here. */

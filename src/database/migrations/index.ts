@@ -4,6 +4,7 @@ import { RevocationMarksAndAudit1795490372844 } from './1795490372844-Revocation
 import { Throttling1795491101417 } from './1795491101417-Throttling.js';
 import { UnloggedThrottleTables1795493687588 } from './1795493687588-UnloggedThrottleTables.js';
 import { TokenGenerationsAndRetention1795600000000 } from './1795600000000-TokenGenerationsAndRetention.js';
+import { ServiceClients1796020933735 } from './1796020933735-ServiceClients.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Throttling1795491101417,
   UnloggedThrottleTables1795493687588,
   TokenGenerationsAndRetention1795600000000,
+  ServiceClients1796020933735,
 ];
