@@ -13,7 +13,8 @@ export class TokenRequestDto {
   @ApiPropertyOptional({ description: 'grant_type=refresh_token' })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  // Longer than any refresh token, so a wrong kind of token (an access token) is an invalid_grant, not a malformed request.
+  @MaxLength(8192)
   refresh_token?: string;
 
   @ApiPropertyOptional({ description: 'grant_type=client_credentials: space-separated, a subset of the client’s scopes (default: all of them)' })
