@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import type { ClientContext } from '../common/client-context.js';
@@ -11,6 +10,7 @@ import { TrustedDevices } from '../throttle/trusted-devices.js';
 import { toAdminUserResponse, type AdminUserResponseDto } from '../users/admin-user-response.dto.js';
 import { isActiveAdmin, UsersRepository, type LockedUser } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
+import { AdminActor } from './admin-actor.js';
 
 export interface UserChanges {
   readonly roles?: string[];
@@ -38,14 +38,15 @@ export class AdminUsersService {
     private readonly audit: AuditService,
     private readonly loginThrottle: LoginThrottle,
     private readonly trustedDevices: TrustedDevices,
+    private readonly adminActor: AdminActor,
   ) {}
 
   /**
    * Changes roles and the disabled flag. A role change voids the user's access tokens (the next
    * refresh carries the new roles); disabling also ends every session and forgets the user's
-   * trusted devices. An admin cannot disable
-   * themselves, and no change may leave the service without an active admin: every active admin's
-   * row is locked while that is decided, so two admins demoting each other cannot both succeed.
+   * trusted devices. An admin cannot disable themselves, and no change may leave the service
+   * without an active admin: every active admin's row is locked while that is decided, so two
+   * admins demoting each other cannot both succeed.
    */
   async update(id: string, changes: UserChanges, actor: AuthenticatedUser, client: ClientContext): Promise<AdminUserResponseDto> {
     if (changes.disabled === true && id === actor.id) throw ApiError.conflict('An admin cannot disable their own account');
@@ -127,13 +128,8 @@ export class AdminUsersService {
   ): Promise<void> {
     return this.revocations.transaction(async (revoke) => {
       const locked = await this.usersRepository.lockWithActiveAdmins(revoke.manager, [...userIds, actor.id]);
-      await this.confirmActor(revoke.manager, actor, locked.find((row) => row.id === actor.id));
+      await this.adminActor.confirm(revoke.manager, actor, locked.find((row) => row.id === actor.id));
       await decide(revoke, locked);
     });
-  }
-
-  private async confirmActor(manager: EntityManager, actor: AuthenticatedUser, row: LockedUser | undefined): Promise<void> {
-    const current = row !== undefined && isActiveAdmin(row) && row.tokenGeneration === actor.tokenGeneration;
-    if (!current || !(await this.sessions.isLive(manager, actor.sessionId))) throw ApiError.invalidToken();
   }
 }

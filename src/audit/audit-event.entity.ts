@@ -11,7 +11,14 @@ export type AuditEventType =
   | 'user_enabled'
   | 'admin_created'
   | 'key_rotated'
-  | 'login_throttle_cleared';
+  | 'login_throttle_cleared'
+  | 'client_created'
+  | 'client_updated'
+  | 'client_disabled'
+  | 'client_enabled'
+  | 'client_secret_rotated'
+  | 'client_deleted'
+  | 'client_token_revoked';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -25,6 +32,13 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'admin_created',
   'key_rotated',
   'login_throttle_cleared',
+  'client_created',
+  'client_updated',
+  'client_disabled',
+  'client_enabled',
+  'client_secret_rotated',
+  'client_deleted',
+  'client_token_revoked',
 ];
 
 /** Ids, reasons, roles and counts: nothing a caller typed as a secret ever goes here. */

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { AccessTokenService } from './access-token.service.js';
-import { bearerToken } from './authorization-header.js';
+import { bearerToken } from '../common/auth/authorization-header.js';
 
 /**
  * Global and deny-by-default: every route needs a valid access token unless marked @Public().
@@ -29,7 +29,9 @@ export class AccessTokenGuard implements CanActivate {
       throw ApiError.invalidToken();
     }
     try {
-      request.user = this.tokens.authenticate(token);
+      const principal = this.tokens.authenticate(token);
+      if (principal.kind === 'client') request.serviceClient = principal;
+      else request.user = principal;
       return true;
     } catch (error) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');

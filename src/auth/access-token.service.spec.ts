@@ -31,6 +31,7 @@ describe('AccessTokenService', () => {
 
     expect(expiresIn).toBe(900);
     expect(tokens.verify(token)).toEqual({
+      kind: 'user',
       id: subject.id,
       email: subject.email,
       roles: ['user'],

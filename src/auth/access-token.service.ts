@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
-import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import type { AuthenticatedClient, AuthenticatedPrincipal, AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -22,7 +22,7 @@ const FOREIGN_HEADER_MEMBERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', '
 const VERIFIED_CACHE_SIZE = 10_000;
 
 interface VerifiedEntry {
-  readonly user: AuthenticatedUser;
+  readonly principal: AuthenticatedPrincipal;
   readonly kid: string;
   readonly notBefore: number;
   readonly expiresAt: number;
@@ -31,11 +31,13 @@ interface VerifiedEntry {
 /** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
-/** The RFC 9068 claims of a verified access token, plus ours (sid, roles, email, gen). */
-export interface AccessTokenClaims {
+/** The RFC 9068 claims of a verified user access token, plus ours (sid, roles, email, gen). */
+export interface UserAccessTokenClaims {
   readonly iss: string;
   readonly aud: string;
   readonly sub: string;
+  /** The first-party client (FIRST_PARTY_CLIENT_ID); tokens signed before it was added carry none and count as its. */
+  readonly client_id: string;
   readonly exp: number;
   readonly iat: number;
   readonly nbf: number;
@@ -45,6 +47,35 @@ export interface AccessTokenClaims {
   readonly email: string;
   /** The user's token generation at issue; revoking all of a user's tokens raises theirs. */
   readonly gen: number;
+}
+
+/** A service client's own token (client credentials), RFC 9068: `sub` = `client_id`, `scope`, no session. */
+export interface ClientAccessTokenClaims {
+  readonly iss: string;
+  readonly aud: string;
+  readonly sub: string;
+  readonly client_id: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly nbf: number;
+  readonly jti: string;
+  /** Space-separated (RFC 9068 §2.2.3); may be empty. */
+  readonly scope: string;
+  /** Present only when an admin gave the client roles. */
+  readonly roles?: string[];
+  /** The client's token generation at issue; disabling or deleting the client raises it. */
+  readonly gen: number;
+}
+
+export type AccessTokenClaims = UserAccessTokenClaims | ClientAccessTokenClaims;
+
+export const isClientToken = (claims: AccessTokenClaims): claims is ClientAccessTokenClaims => !('sid' in claims);
+
+/** What a client token is issued for: the client as read for this request, and the scopes granted. */
+export interface ClientTokenSubject {
+  readonly clientId: string;
+  readonly roles: readonly string[];
+  readonly tokenGeneration: number;
 }
 
 export interface IssuedAccessToken {
@@ -78,30 +109,49 @@ export class AccessTokenService {
   ) {}
 
   /** verify() plus the in-memory revocation list: what every guarded request goes through. */
-  authenticate(token: string): AuthenticatedUser {
-    const user = this.verify(token);
-    if (this.revocations.isRevoked(user)) throw ApiError.invalidToken();
-    return user;
+  authenticate(token: string): AuthenticatedPrincipal {
+    const principal = this.verify(token);
+    if (this.revocations.isRevoked(principal)) throw ApiError.invalidToken();
+    return principal;
   }
 
+  /** A user's token, for the first-party client (FIRST_PARTY_CLIENT_ID) that /auth/login serves. */
   issue(subject: TokenSubject, sessionId: string): IssuedAccessToken {
-    const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
-    const issuedAt = this.clock.nowSeconds();
-    const { kid, privateKey } = this.keys.signingKey();
-    const claims = {
-      iss: issuer,
-      aud: audience,
+    return this.sign({
       sub: subject.id,
-      iat: issuedAt,
-      nbf: issuedAt,
-      exp: issuedAt + accessTokenTtlSeconds,
-      jti: randomUUID(),
+      client_id: this.config.tokens.firstPartyClientId,
       sid: sessionId,
       roles: subject.roles,
       email: subject.email,
       gen: subject.tokenGeneration,
+    });
+  }
+
+  /** A service client's own token (client credentials): `sub` = `client_id`, roles only if it has any. */
+  issueForClient(client: ClientTokenSubject, scopes: readonly string[]): IssuedAccessToken {
+    return this.sign({
+      sub: client.clientId,
+      client_id: client.clientId,
+      scope: scopes.join(' '),
+      ...(client.roles.length > 0 ? { roles: [...client.roles] } : {}),
+      gen: client.tokenGeneration,
+    });
+  }
+
+  private sign(claims: Record<string, unknown>): IssuedAccessToken {
+    const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
+    const issuedAt = this.clock.nowSeconds();
+    const { kid, privateKey } = this.keys.signingKey();
+    const payload = {
+      iss: issuer,
+      aud: audience,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + accessTokenTtlSeconds,
+      jti: randomUUID(),
+      ...claims,
     };
-    const token = jwt.sign(claims, privateKey, {
+    const token = jwt.sign(payload, privateKey, {
       algorithm: 'RS256',
       header: { alg: 'RS256', typ: 'at+jwt', kid },
     });
@@ -114,28 +164,20 @@ export class AccessTokenService {
    * remembered with its key and lifetime, which are checked again on every use, so an entry can
    * outlive neither its key nor its expiry. Revocation is checked on every request by authenticate().
    */
-  verify(token: string): AuthenticatedUser {
+  verify(token: string): AuthenticatedPrincipal {
     const now = this.clock.nowSeconds();
     const skew = this.config.tokens.clockSkewSeconds;
     const cached = this.verified.get(token);
     if (cached !== undefined) {
       const usable = now < cached.expiresAt + skew && now >= cached.notBefore - skew && this.keys.verificationKey(cached.kid) !== undefined;
-      if (usable) return cached.user;
+      if (usable) return cached.principal;
       this.verified.delete(token);
     }
     const { claims, kid } = this.check(token);
-    const user = {
-      id: claims.sub,
-      email: claims.email,
-      roles: claims.roles,
-      sessionId: claims.sid,
-      tokenId: claims.jti,
-      issuedAt: claims.iat,
-      tokenGeneration: claims.gen,
-    };
+    const principal = isClientToken(claims) ? clientPrincipal(claims) : userPrincipal(claims);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { user, kid, notBefore: claims.nbf, expiresAt: claims.exp });
-    return user;
+    this.verified.set(token, { principal, kid, notBefore: claims.nbf, expiresAt: claims.exp });
+    return principal;
   }
 
   verifiedClaims(token: string): AccessTokenClaims {
@@ -174,24 +216,75 @@ export class AccessTokenService {
       throw ApiError.invalidToken();
     }
 
-    // Tokens signed before generations existed carry none: generation 0, void once the user's rises.
-    const { sub, sid, jti, email, roles, iat, nbf, exp, gen = 0 } = claims as Record<string, unknown>;
+    const { sub, sid, jti, iat, nbf, exp } = claims as Record<string, unknown>;
     // iss and aud were checked by jwt.verify against our own values.
     if (
       typeof sub !== 'string' ||
-      typeof sid !== 'string' ||
       typeof jti !== 'string' ||
-      typeof email !== 'string' ||
-      !Array.isArray(roles) ||
-      !roles.every((role) => typeof role === 'string') ||
       !isFiniteNumber(iat) ||
       !isFiniteNumber(nbf) ||
       !isFiniteNumber(exp) ||
-      !Number.isSafeInteger(gen) ||
       iat > now + clockSkewSeconds
     ) {
       throw ApiError.invalidToken();
     }
-    return { claims: { iss: issuer, aud: audience, sub, exp, iat, nbf, jti, sid, roles: roles as string[], email, gen: gen as number }, kid: header.kid };
+    const common = { iss: issuer, aud: audience, sub, exp, iat, nbf, jti };
+    // A user token names its session; a service client's has none, and is its own subject.
+    const checked = sid === undefined ? this.clientClaims(claims, common) : this.userClaims(claims, common);
+    if (checked === undefined) throw ApiError.invalidToken();
+    return { claims: checked, kid: header.kid };
   }
+
+  private userClaims(claims: Record<string, unknown>, common: CommonClaims): UserAccessTokenClaims | undefined {
+    // Tokens signed before generations existed carry none: generation 0, void once the user's rises.
+    const { sid, email, roles, gen = 0, client_id: clientId = this.config.tokens.firstPartyClientId } = claims;
+    if (typeof sid !== 'string' || typeof email !== 'string' || !isStringArray(roles) || !Number.isSafeInteger(gen) || typeof clientId !== 'string') {
+      return undefined;
+    }
+    return { ...common, client_id: clientId, sid, roles, email, gen: gen as number };
+  }
+
+  private clientClaims(claims: Record<string, unknown>, common: CommonClaims): ClientAccessTokenClaims | undefined {
+    const { client_id: clientId, scope, roles, gen, email } = claims;
+    if (
+      clientId !== common.sub ||
+      typeof scope !== 'string' ||
+      (roles !== undefined && !isStringArray(roles)) ||
+      !Number.isSafeInteger(gen) ||
+      email !== undefined
+    ) {
+      return undefined;
+    }
+    return { ...common, client_id: clientId, scope, ...(roles === undefined ? {} : { roles }), gen: gen as number };
+  }
+}
+
+type CommonClaims = Pick<ClientAccessTokenClaims, 'iss' | 'aud' | 'sub' | 'exp' | 'iat' | 'nbf' | 'jti'>;
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function userPrincipal(claims: UserAccessTokenClaims): AuthenticatedUser {
+  return {
+    kind: 'user',
+    id: claims.sub,
+    email: claims.email,
+    roles: claims.roles,
+    sessionId: claims.sid,
+    tokenId: claims.jti,
+    issuedAt: claims.iat,
+    tokenGeneration: claims.gen,
+  };
+}
+
+function clientPrincipal(claims: ClientAccessTokenClaims): AuthenticatedClient {
+  return {
+    kind: 'client',
+    id: claims.client_id,
+    roles: claims.roles ?? [],
+    scopes: claims.scope === '' ? [] : claims.scope.split(' '),
+    tokenId: claims.jti,
+    issuedAt: claims.iat,
+    expiresAt: claims.exp,
+    tokenGeneration: claims.gen,
+  };
 }

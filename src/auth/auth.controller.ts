@@ -1,7 +1,7 @@
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { CurrentPrincipal, type AuthenticatedPrincipal } from '../common/auth/authenticated-user.js';
 import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { clientContext } from '../common/client-context.js';
@@ -12,6 +12,7 @@ import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import { ServiceClientPrincipalDto } from './dto/service-client-principal.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { DeviceCookie } from './device-cookie.js';
 import { RefreshCookie } from './refresh-cookie.js';
@@ -82,12 +83,16 @@ export class AuthController {
     this.refreshCookie.clear(reply);
   }
 
-  /** Answered from the verified token alone: no database on this path. */
+  /** Answered from the verified token alone: no database on this path. A service client's token describes the client. */
   @Get('me')
   @ApiBearerAuth()
-  @ApiOkResponse({ type: UserResponseDto })
-  me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
-    return { id: user.id, email: user.email, roles: [...user.roles] };
+  @ApiExtraModels(UserResponseDto, ServiceClientPrincipalDto)
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(UserResponseDto) }, { $ref: getSchemaPath(ServiceClientPrincipalDto) }] } })
+  me(@CurrentPrincipal() principal: AuthenticatedPrincipal): UserResponseDto | ServiceClientPrincipalDto {
+    if (principal.kind === 'client') {
+      return { id: principal.id, client_id: principal.id, roles: [...principal.roles], scope: principal.scopes.join(' ') };
+    }
+    return { id: principal.id, email: principal.email, roles: [...principal.roles] };
   }
 
   private presentedRefreshToken(body: RefreshTokenDto, request: FastifyRequest): string {

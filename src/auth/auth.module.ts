@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module.js';
+import { ClientsModule } from '../clients/clients.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { IpRateLimitGuard } from '../throttle/ip-rate-limit.guard.js';
@@ -15,19 +16,22 @@ import { RevocationFeedController } from './revocation-feed.controller.js';
 import { IntrospectionCallerGuard } from './introspection-caller.guard.js';
 import { IntrospectionService } from './introspection.service.js';
 import { RolesGuard } from './roles.guard.js';
-import { ServiceClients } from './service-clients.js';
+import { OAuthTokenController } from './oauth-token.controller.js';
+import { OAuthTokenService } from './oauth-token.service.js';
 import { TokenManagementController } from './token-management.controller.js';
+import { TokenRevocationService } from './token-revocation.service.js';
 
 @Module({
-  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule],
-  controllers: [AuthController, TokenManagementController, RevocationFeedController],
+  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule, ClientsModule],
+  controllers: [AuthController, TokenManagementController, RevocationFeedController, OAuthTokenController],
   providers: [
     AuthService,
     AccessTokenService,
     RefreshCookie,
     IntrospectionService,
     IntrospectionCallerGuard,
-    ServiceClients,
+    TokenRevocationService,
+    OAuthTokenService,
     // Global guards, in this order: how often the caller may ask, who the caller is, what they may do.
     { provide: APP_GUARD, useClass: IpRateLimitGuard },
     { provide: APP_GUARD, useClass: AccessTokenGuard },

@@ -11,7 +11,7 @@ import { TrustedDevices } from '../throttle/trusted-devices.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { AccessTokenService } from './access-token.service.js';
+import { AccessTokenService, isClientToken } from './access-token.service.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 
 // Each retry means an admin changed this user during the login; a few in a row only under attack.
@@ -102,7 +102,10 @@ export class AuthService {
     if (REFRESH_TOKEN_PATTERN.test(token)) return this.sessions.revokeByRefreshToken(token, 'revoked_by_client', client);
     let sessionId: string;
     try {
-      sessionId = this.accessTokens.verifiedClaims(token).sid;
+      const claims = this.accessTokens.verifiedClaims(token);
+      // A service client's token has no session; TokenRevocationService revokes it by itself.
+      if (isClientToken(claims)) return;
+      sessionId = claims.sid;
     } catch {
       return;
     }

@@ -1,33 +1,39 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientAuthenticator, credentialParameters } from '../clients/client-authenticator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { AccessTokenService } from './access-token.service.js';
-import { basicCredentials, bearerToken } from './authorization-header.js';
-import { ServiceClients } from './service-clients.js';
+import { bearerToken } from '../common/auth/authorization-header.js';
 
-/** Introspection callers: a service with HTTP Basic credentials, or an admin with a Bearer token. */
+/**
+ * Introspection and revocation-feed callers: a registered service client, authenticated with the
+ * method it was registered with (HTTP Basic, client_secret_post or private_key_jwt in a POST body),
+ * or an admin with a Bearer token. Runs before validation, so it reads the raw body.
+ */
 @Injectable()
 export class IntrospectionCallerGuard implements CanActivate {
   constructor(
-    private readonly clients: ServiceClients,
+    private readonly clients: ClientAuthenticator,
     private readonly tokens: AccessTokenService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    const { authorization } = http.getRequest<FastifyRequest>().headers;
+    const request = http.getRequest<FastifyRequest>();
 
-    const bearer = bearerToken(authorization);
+    const bearer = bearerToken(request.headers.authorization);
     if (bearer !== undefined) {
-      if (!this.tokens.authenticate(bearer).roles.includes('admin')) {
+      const principal = this.tokens.authenticate(bearer);
+      if (principal.kind === 'client' || !principal.roles.includes('admin')) {
         throw new ApiError(403, 'insufficient_role', 'Introspection needs service credentials or the admin role');
       }
       return true;
     }
-    const credentials = basicCredentials(authorization);
-    if (credentials !== undefined && this.clients.verify(credentials.clientId, credentials.secret)) return true;
+    const caller = await this.clients.authenticate(request, credentialParameters(request.body), request.routeOptions.url ?? '');
+    if (caller.kind === 'confidential') return true;
 
-    void http.getResponse<FastifyReply>().header('www-authenticate', 'Basic realm="introspection"');
-    throw new ApiError(401, 'invalid_client', 'Service credentials or an admin access token are required');
+    // RFC 6750 §3 / RFC 6749 §5.2: tell a caller without credentials which scheme to use.
+    void http.getResponse<FastifyReply>().header('www-authenticate', 'Basic realm="auth-service", charset="UTF-8"');
+    throw new ApiError(401, 'invalid_client', 'Service client credentials or an admin access token are required');
   }
 }

@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { ClientsRepository } from '../clients/clients.repository.js';
 import { Clock } from '../common/clock.js';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
 import { RevocationList } from '../sessions/revocation-list.service.js';
 import { isSessionLive } from '../sessions/sessions.service.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
-import { AccessTokenService, type AccessTokenClaims } from './access-token.service.js';
+import {
+  AccessTokenService,
+  isClientToken,
+  type AccessTokenClaims,
+  type ClientAccessTokenClaims,
+  type UserAccessTokenClaims,
+} from './access-token.service.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
@@ -22,6 +29,7 @@ export class IntrospectionService {
     private readonly accessTokens: AccessTokenService,
     private readonly sessions: SessionsRepository,
     private readonly revocationList: RevocationList,
+    private readonly clients: ClientsRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -33,6 +41,7 @@ export class IntrospectionService {
     } catch {
       return INACTIVE;
     }
+    if (isClientToken(claims)) return (await this.isClientTokenLive(claims)) ? { active: true, token_type: 'access_token', ...claims } : INACTIVE;
     return (await this.isAccessTokenLive(claims)) ? { active: true, token_type: 'access_token', username: claims.email, ...claims } : INACTIVE;
   }
 
@@ -51,7 +60,23 @@ export class IntrospectionService {
     };
   }
 
-  private async isAccessTokenLive(claims: AccessTokenClaims): Promise<boolean> {
+  /**
+   * A service client's token: its client must still exist, be enabled and at the token's
+   * generation, and the token not revoked on its own. What the database knows goes into the list.
+   */
+  private async isClientTokenLive(claims: ClientAccessTokenClaims): Promise<boolean> {
+    if (this.revocationList.isRevoked({ id: claims.sub, tokenId: claims.jti, tokenGeneration: claims.gen })) return false;
+    const standing = await this.clients.tokenStanding(claims.client_id, claims.jti);
+    if (standing === undefined) return false;
+    const now = this.clock.now().getTime();
+    if (standing.tokenRevokedAt !== null) this.revocationList.apply({ kind: 'token', id: claims.jti, at: standing.tokenRevokedAt.getTime() });
+    if (standing.tokenGeneration > claims.gen) {
+      this.revocationList.apply({ kind: 'client', id: claims.client_id, generation: standing.tokenGeneration, at: standing.tokensRevokedAt?.getTime() ?? now });
+    }
+    return !standing.disabled && !standing.deleted && standing.tokenRevokedAt === null && standing.tokenGeneration <= claims.gen;
+  }
+
+  private async isAccessTokenLive(claims: UserAccessTokenClaims): Promise<boolean> {
     if (this.revocationList.isRevoked({ id: claims.sub, sessionId: claims.sid, tokenGeneration: claims.gen })) return false;
     const standing = await this.sessions.accessTokenStanding(claims.sid, claims.sub);
     if (standing === undefined) return false;

@@ -2,13 +2,12 @@ import fastifyHelmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/app-config.js';
 import { ApiError } from './errors/api-error.js';
+import { FORM_ONLY_ENDPOINTS, OAUTH_ENDPOINTS } from './errors/oauth-errors.js';
 import { holdsForbiddenText } from './validation.js';
 
 // The OpenAPI UI is the one HTML page: it may load its own scripts, styles and images.
 const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
-/** RFC 7662 and RFC 7009 define form-encoded requests; every other route takes JSON only. */
-const FORM_ENCODED_ROUTES = new Set(['/auth/introspect', '/auth/revoke']);
 
 // No request body of this service nests more than a few levels; deeper JSON only probes for
 // recursion limits in the validation and transformation libraries.
@@ -50,8 +49,15 @@ export async function hardenHttp(app: NestFastifyApplication, config: AppConfig)
       const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
       if (!hasBody || request.headers['content-length'] === '0') return;
       const type = mediaType(request.headers['content-type']);
+      const route = request.routeOptions.url ?? '';
+      // The OAuth endpoints take the RFC form encoding (RFC 6749 §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1);
+      // the token endpoint only that, answered in RFC 6749 §5.2's terms. Every other route takes JSON only.
+      if (FORM_ONLY_ENDPOINTS.has(route)) {
+        if (type === 'application/x-www-form-urlencoded') return;
+        throw ApiError.invalidRequest('Content-Type must be application/x-www-form-urlencoded');
+      }
       if (type === 'application/json') return;
-      if (type === 'application/x-www-form-urlencoded' && FORM_ENCODED_ROUTES.has(request.routeOptions.url ?? '')) return;
+      if (type === 'application/x-www-form-urlencoded' && OAUTH_ENDPOINTS.has(route)) return;
       throw new ApiError(415, 'invalid_request', 'Content-Type must be application/json');
     })
     .addHook('onSend', async (request, reply) => {

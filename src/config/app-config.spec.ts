@@ -101,3 +101,18 @@ describe('redactDatabaseUrl', () => {
     expect(redactDatabaseUrl('postgres://db:5432/auth')).toBe('postgres://db:5432/auth');
   });
 });
+
+describe('FIRST_PARTY_CLIENT_ID', () => {
+  const digest = 'a'.repeat(64);
+
+  it('defaults to JWT_AUDIENCE and takes a value of its own', () => {
+    expect(loadConfig({ JWT_AUDIENCE: 'api' }).tokens.firstPartyClientId).toBe('api');
+    expect(loadConfig({ FIRST_PARTY_CLIENT_ID: 'web-app' }).tokens.firstPartyClientId).toBe('web-app');
+  });
+
+  it('refuses spaces, and a service client of INTROSPECTION_CLIENTS bearing the same id', () => {
+    expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web app' })).toThrow(/FIRST_PARTY_CLIENT_ID/);
+    expect(() => loadConfig({ INTROSPECTION_CLIENTS: `auth-service:${digest}` })).toThrow(/INTROSPECTION_CLIENTS: must not name the first-party client id/);
+    expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web', INTROSPECTION_CLIENTS: `auth-service:${digest}` })).not.toThrow();
+  });
+});

@@ -73,6 +73,11 @@ export interface AppConfig {
     readonly refreshCookie: boolean;
     /** Safety net under LISTEN/NOTIFY: how often each replica reloads the revocation list. */
     readonly revocationResyncSeconds: number;
+    /**
+     * The `client_id` of user tokens (RFC 9068 §2.2): sessions opened by /auth/login belong to
+     * this first-party public client, which may refresh and revoke them with only its id.
+     */
+    readonly firstPartyClientId: string;
   };
   readonly retention: {
     /** How long an ended (revoked or expired) session and its token chain are kept. */
@@ -212,6 +217,11 @@ class EnvironmentVariables {
   @Matches(/^\S+$/, { message: 'JWT_AUDIENCE must be a non-empty string without spaces' })
   JWT_AUDIENCE = 'auth-service';
 
+  // Unset: JWT_AUDIENCE. RFC 6749 Appendix A.1: a client id is visible ASCII (space excluded here too).
+  @IsOptional()
+  @Matches(/^[\x21-\x7E]{1,255}$/, { message: 'FIRST_PARTY_CLIENT_ID must be 1 to 255 visible ASCII characters without spaces' })
+  FIRST_PARTY_CLIENT_ID?: string;
+
   @IntegerVariable(60, 86400)
   ACCESS_TOKEN_TTL = 900;
 
@@ -299,6 +309,10 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
     // A request waits silently for its queries; the connection must outlive the slowest one.
     problems.push('HTTP_IDLE_TIMEOUT: must exceed DATABASE_STATEMENT_TIMEOUT_MS by more than a second');
   }
+  const firstPartyClientId = vars.FIRST_PARTY_CLIENT_ID ?? vars.JWT_AUDIENCE;
+  if (vars.INTROSPECTION_CLIENTS?.split(',').some((entry) => entry.trim().split(':')[0] === firstPartyClientId)) {
+    problems.push(`INTROSPECTION_CLIENTS: must not name the first-party client id "${firstPartyClientId}" (FIRST_PARTY_CLIENT_ID, default JWT_AUDIENCE)`);
+  }
   if (vars.DATABASE_DIRECT_URL !== undefined && vars.DATABASE_URL === undefined) {
     problems.push('DATABASE_DIRECT_URL: needs DATABASE_URL as well (without it the embedded database is used)');
   }
@@ -382,6 +396,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE,
       refreshCookie: vars.REFRESH_TOKEN_COOKIE,
       revocationResyncSeconds: vars.REVOCATION_RESYNC_INTERVAL,
+      firstPartyClientId: vars.FIRST_PARTY_CLIENT_ID ?? vars.JWT_AUDIENCE,
     },
     retention: {
       sessionSeconds: vars.SESSION_RETENTION,

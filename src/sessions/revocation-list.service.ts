@@ -7,6 +7,7 @@ import { repeatInBackground } from '../common/repeat.js';
 import { prepareDocument, type PreparedDocument } from '../common/prepared-document.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { RevokedClientToken, ServiceClient } from '../clients/service-client.entity.js';
 import { User } from '../users/user.entity.js';
 import { RevocationListener, type ListenerState } from './revocation-listener.js';
 import { Session } from './session.entity.js';
@@ -17,20 +18,31 @@ export const LISTENER_APPLICATION_NAME = 'auth-service revocation listener';
 export const DEGRADED_RESYNC_INTERVAL_MS = 1000;
 
 /**
- * A revoked session, or a user whose access tokens of an older generation no longer count. `at`
- * (epoch ms, the revoking replica's clock) only bounds how long the entry must be kept.
+ * A revoked session; a user, or a service client (by its client_id, the `sub` of its tokens),
+ * whose access tokens of an older generation no longer count; or one service-client token revoked
+ * on its own (by `jti`). `at` (epoch ms, the revoking replica's clock) only bounds how long the
+ * entry must be kept.
  */
 export type RevocationEvent =
   | { readonly kind: 'session'; readonly id: string; readonly at: number }
-  | { readonly kind: 'user'; readonly id: string; readonly generation: number; readonly at: number };
+  | { readonly kind: 'user' | 'client'; readonly id: string; readonly generation: number; readonly at: number }
+  | { readonly kind: 'token'; readonly id: string; readonly at: number };
+
+/** What the list is asked about a token: its subject and generation, and its session (user tokens) or jti. */
+export interface RevocationSubject {
+  readonly id: string;
+  readonly tokenGeneration: number;
+  readonly sessionId?: string;
+  readonly tokenId?: string;
+}
 
 function parseEvent(payload: string | undefined): RevocationEvent | undefined {
   try {
     const event = JSON.parse(payload ?? '') as Record<string, unknown>;
     if (typeof event.id !== 'string' || typeof event.at !== 'number') return undefined;
-    if (event.kind === 'session') return { kind: 'session', id: event.id, at: event.at };
-    if (event.kind === 'user' && Number.isInteger(event.generation)) {
-      return { kind: 'user', id: event.id, generation: event.generation as number, at: event.at };
+    if (event.kind === 'session' || event.kind === 'token') return { kind: event.kind, id: event.id, at: event.at };
+    if ((event.kind === 'user' || event.kind === 'client') && Number.isInteger(event.generation)) {
+      return { kind: event.kind, id: event.id, generation: event.generation as number, at: event.at };
     }
     return undefined;
   } catch {
@@ -64,7 +76,14 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RevocationList.name);
   /** Session id -> epoch ms after which no token of that session can still verify. */
   private readonly revokedSessions = new Map<string, number>();
-  private readonly userGenerations = new Map<string, { generation: number; irrelevantAfter: number }>();
+  /**
+   * Per token subject (a user id, or a service client's client_id: both are the `sub` of their
+   * tokens), the oldest generation that still counts. One map, so the feed's `generations` and
+   * every verifier that applies it cover service clients without knowing about them.
+   */
+  private readonly subjectGenerations = new Map<string, { generation: number; irrelevantAfter: number }>();
+  /** jti of service-client tokens revoked on their own -> epoch ms after which it cannot verify anyway. */
+  private readonly revokedTokens = new Map<string, number>();
   private version = 0;
   private feed: RevocationFeed | undefined;
   private listener: RevocationListener | undefined;
@@ -114,11 +133,12 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     return this.listener?.backendPid;
   }
 
-  /** Clock-free: a session id and two generation numbers, whatever any replica's clock says. */
-  isRevoked(user: Pick<AuthenticatedUser, 'id' | 'sessionId' | 'tokenGeneration'>): boolean {
-    if (this.revokedSessions.has(user.sessionId)) return true;
-    const current = this.userGenerations.get(user.id);
-    return current !== undefined && user.tokenGeneration < current.generation;
+  /** Clock-free: a session id or jti and two generation numbers, whatever any replica's clock says. */
+  isRevoked(token: RevocationSubject | Pick<AuthenticatedUser, 'id' | 'sessionId' | 'tokenGeneration'>): boolean {
+    if (token.sessionId !== undefined && this.revokedSessions.has(token.sessionId)) return true;
+    if ('tokenId' in token && token.tokenId !== undefined && this.revokedTokens.has(token.tokenId)) return true;
+    const current = this.subjectGenerations.get(token.id);
+    return current !== undefined && token.tokenGeneration < current.generation;
   }
 
   /**
@@ -137,28 +157,31 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   apply(event: RevocationEvent): void {
     const irrelevantAfter = event.at + this.relevanceMs();
     if (irrelevantAfter < this.clock.now().getTime()) return;
-    if (event.kind === 'session') {
-      if (!this.revokedSessions.has(event.id)) this.version++;
-      this.revokedSessions.set(event.id, irrelevantAfter);
+    if (event.kind === 'session' || event.kind === 'token') {
+      const entries = event.kind === 'session' ? this.revokedSessions : this.revokedTokens;
+      if (!entries.has(event.id)) this.version++;
+      entries.set(event.id, irrelevantAfter);
       return;
     }
-    const known = this.userGenerations.get(event.id);
+    const known = this.subjectGenerations.get(event.id);
     if (known === undefined || known.generation < event.generation) {
-      this.userGenerations.set(event.id, { generation: event.generation, irrelevantAfter });
+      this.subjectGenerations.set(event.id, { generation: event.generation, irrelevantAfter });
       this.version++;
     }
   }
 
   /**
-   * Revoked session ids and, per user id, the oldest token generation (`gen` claim) that still
-   * counts; the body is built once per change.
+   * Revoked session ids, per token subject (user id or service client id) the oldest token
+   * generation (`gen` claim) that still counts, and the jti of service-client tokens revoked on
+   * their own; the body is built once per change.
    */
   publishedFeed(): RevocationFeed {
     if (this.feed?.version !== this.version) {
       const body = JSON.stringify({
         version: this.version,
         sessions: [...this.revokedSessions.keys()],
-        generations: Object.fromEntries([...this.userGenerations].map(([id, current]) => [id, current.generation])),
+        generations: Object.fromEntries([...this.subjectGenerations].map(([id, current]) => [id, current.generation])),
+        tokens: [...this.revokedTokens.keys()],
       });
       // The ETag comes from the content, not the counter: replicas behind one address count differently.
       this.feed = { version: this.version, ...prepareDocument(body) };
@@ -167,21 +190,30 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
   }
 
   get size(): number {
-    return this.revokedSessions.size + this.userGenerations.size;
+    return this.revokedSessions.size + this.subjectGenerations.size + this.revokedTokens.size;
   }
 
   /** Merges every revocation that may still matter from the database, and drops expired entries. */
   async resync(): Promise<void> {
     const since = new Date(this.clock.now().getTime() - this.relevanceMs());
-    const [sessions, users] = await Promise.all([
+    const [sessions, users, clients, tokens] = await Promise.all([
       this.dataSource.getRepository(Session).find({ select: { id: true, revokedAt: true }, where: { revokedAt: MoreThan(since) } }),
       this.dataSource.getRepository(User).find({
         select: { id: true, tokenGeneration: true, tokensRevokedAt: true },
         where: { tokensRevokedAt: MoreThan(since) },
       }),
+      this.dataSource.getRepository(ServiceClient).find({
+        select: { id: true, clientId: true, tokenGeneration: true, tokensRevokedAt: true },
+        where: { tokensRevokedAt: MoreThan(since) },
+      }),
+      this.dataSource.getRepository(RevokedClientToken).find({ select: { jti: true, revokedAt: true }, where: { revokedAt: MoreThan(since) } }),
     ]);
     for (const session of sessions) this.apply({ kind: 'session', id: session.id, at: session.revokedAt!.getTime() });
     for (const user of users) this.apply({ kind: 'user', id: user.id, generation: user.tokenGeneration, at: user.tokensRevokedAt!.getTime() });
+    for (const client of clients) {
+      this.apply({ kind: 'client', id: client.clientId, generation: client.tokenGeneration, at: client.tokensRevokedAt!.getTime() });
+    }
+    for (const token of tokens) this.apply({ kind: 'token', id: token.jti, at: token.revokedAt.getTime() });
     this.prune();
   }
 
@@ -201,7 +233,8 @@ export class RevocationList implements OnModuleInit, OnModuleDestroy {
     const now = this.clock.now().getTime();
     const sizeBefore = this.size;
     for (const [id, irrelevantAfter] of this.revokedSessions) if (irrelevantAfter < now) this.revokedSessions.delete(id);
-    for (const [id, current] of this.userGenerations) if (current.irrelevantAfter < now) this.userGenerations.delete(id);
+    for (const [id, current] of this.subjectGenerations) if (current.irrelevantAfter < now) this.subjectGenerations.delete(id);
+    for (const [id, irrelevantAfter] of this.revokedTokens) if (irrelevantAfter < now) this.revokedTokens.delete(id);
     if (this.size !== sizeBefore) this.version++;
   }
 

@@ -56,4 +56,30 @@ describe('RevocationList', () => {
     expect(list.isRevoked(token)).toBe(false);
     expect(list.isRevoked({ ...token, sessionId: 'session-2' })).toBe(true);
   });
+
+  describe('service clients', () => {
+    const clientToken = { id: 'orders', tokenId: 'jti-1', tokenGeneration: 0 };
+
+    it("refuses a client's tokens of an older generation, keyed by client_id like a user's, and published in the same generations", () => {
+      list.apply({ kind: 'client', id: 'orders', generation: 1, at: at() });
+
+      expect(list.isRevoked(clientToken)).toBe(true);
+      expect(list.isRevoked({ ...clientToken, tokenGeneration: 1 })).toBe(false);
+      expect(JSON.parse(list.publishedFeed().body).generations).toEqual({ orders: 1 });
+    });
+
+    it('refuses one client token revoked on its own, by jti, and lists it in the feed', () => {
+      list.apply({ kind: 'token', id: 'jti-1', at: at() });
+
+      expect(list.isRevoked(clientToken)).toBe(true);
+      expect(list.isRevoked({ ...clientToken, tokenId: 'jti-2' })).toBe(false);
+      expect(JSON.parse(list.publishedFeed().body).tokens).toEqual(['jti-1']);
+    });
+
+    it('a revoked jti never touches user tokens, which are refused by session', () => {
+      list.apply({ kind: 'token', id: 'session-1', at: at() });
+
+      expect(list.isRevoked(token)).toBe(false);
+    });
+  });
 });

@@ -67,6 +67,37 @@ export class RevocationBatch {
     if (row !== undefined) this.events.push({ kind: 'user', id: userId, generation: row.token_generation, at: this.at.getTime() });
   }
 
+  /**
+   * Voids every access token of a service client by raising its token generation (disabling,
+   * deleting, or changing what its tokens say).
+   * @param id the client's row id (service_clients.id); its tokens are announced by client_id, their `sub`
+   */
+  async voidClientTokens(id: string): Promise<void> {
+    const [row] = (await this.manager.query(
+      `UPDATE service_clients SET token_generation = token_generation + 1, tokens_revoked_at = $2 WHERE id = $1
+       RETURNING client_id AS "clientId", token_generation AS "tokenGeneration"`,
+      [id, this.at],
+    )) as [Array<{ clientId: string; tokenGeneration: number }>, number];
+    const [updated] = row;
+    if (updated !== undefined) this.events.push({ kind: 'client', id: updated.clientId, generation: updated.tokenGeneration, at: this.at.getTime() });
+  }
+
+  /**
+   * Refuses one service-client access token (RFC 7009), kept until it expires.
+   * @returns whether it was live until now
+   */
+  async revokeClientToken(jti: string, clientId: string, expiresAt: Date): Promise<boolean> {
+    const rows = (await this.manager.query(
+      `INSERT INTO revoked_client_tokens (jti, client_id, revoked_at, expires_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (jti) DO NOTHING RETURNING jti`,
+      [jti, clientId, this.at, expiresAt],
+    )) as unknown[];
+    if (rows.length === 0) return false;
+    this.metrics.revocations.inc({ reason: 'client_token_revoked' });
+    this.events.push({ kind: 'token', id: jti, at: this.at.getTime() });
+    return true;
+  }
+
   /** @internal Revocations.transaction announces and applies these. */
   get revocations(): readonly RevocationEvent[] {
     return this.events;

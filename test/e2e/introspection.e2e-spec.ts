@@ -87,7 +87,9 @@ describe('POST /auth/introspect (RFC 7662)', () => {
     const res = await introspect(user.access_token, auth);
 
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ statusCode: 401, error: 'invalid_client', message: expect.any(String) });
+    // RFC 6749 §5.2, with the contract's statusCode and message beside.
+    expect(res.body).toEqual({ statusCode: 401, error: 'invalid_client', error_description: expect.any(String), message: expect.any(String) });
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['www-authenticate']).toMatch(/^Basic/);
   });
 

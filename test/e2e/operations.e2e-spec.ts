@@ -22,6 +22,12 @@ const CONTRACT_ROUTES = [
   'delete /admin/users/{id}/sessions',
   'get /admin/keys',
   'post /admin/keys/rotate',
+  'post /oauth/token',
+  'post /admin/clients',
+  'get /admin/clients',
+  'patch /admin/clients/{id}',
+  'post /admin/clients/{id}/secret',
+  'delete /admin/clients/{id}',
   'get /health/live',
   'get /health/ready',
 ];
@@ -47,6 +53,21 @@ describe('operations', () => {
     expect(document.paths['/auth/me']!.get!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/admin/users/{id}']!.patch!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/auth/register']!.post!.requestBody).toBeDefined();
+  });
+
+  it('GET /docs-json documents the form encoding of the OAuth endpoints and their RFC 6749 §5.2 errors', async () => {
+    type Operation = { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown>; security?: unknown[] };
+    const document = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, Operation>> };
+    const token = document.paths['/oauth/token']!.post!;
+
+    expect(Object.keys(token.requestBody!.content)).toEqual(['application/x-www-form-urlencoded']);
+    expect(token.responses).toHaveProperty('400');
+    expect(token.responses).toHaveProperty('401');
+    for (const path of ['/auth/introspect', '/auth/revoke']) {
+      expect(Object.keys(document.paths[path]!.post!.requestBody!.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+    }
+    expect(document.paths['/admin/clients']!.post!.security).toEqual([{ bearer: [] }]);
+    expect(document.paths['/admin/clients']!.post!.requestBody).toBeDefined();
   });
 
   it('GET /docs serves the UI with a CSP that lets it run', async () => {

@@ -52,6 +52,8 @@ describe('token lifecycle', () => {
         iss: 'http://auth.test',
         aud: 'auth-service',
         sub: userId,
+        // RFC 9068 §2.2: the first-party client (FIRST_PARTY_CLIENT_ID, default JWT_AUDIENCE)
+        client_id: 'auth-service',
         iat: expect.any(Number),
         nbf: expect.any(Number),
         exp: (payload.iat as number) + 900,

@@ -14,6 +14,7 @@ const PUBLIC_ROUTES = new Set([
   'POST /auth/logout',
   'POST /auth/introspect',
   'POST /auth/revoke',
+  'POST /oauth/token',
   'GET /.well-known/jwks.json',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/oauth-authorization-server',

@@ -8,7 +8,7 @@ import { OrdersController } from './orders.controller.js';
 export class OrdersModule {
   /**
    * @param issuer the service's JWT_ISSUER, normally its public URL
-   * @param feedCredentials service credentials (INTROSPECTION_CLIENTS) for the revocation feed;
+   * @param feedCredentials a service client's credentials (client_secret_basic: POST /admin/clients, or INTROSPECTION_CLIENTS) for the revocation feed;
    *   without them, revoked tokens are refused only once they expire
    */
   static forRoot(authServiceUrl: string, issuer = authServiceUrl, feedCredentials?: { clientId: string; clientSecret: string }): DynamicModule {

@@ -5,7 +5,10 @@ import { VerifierError, type VerifierErrorCode } from './errors.js';
 export interface RevocationOptions {
   /** The service's revocation feed, e.g. https://auth.example.com/.well-known/revocations */
   readonly feedUri: string;
-  /** The service credentials the feed asks for (the auth service's INTROSPECTION_CLIENTS), sent as HTTP Basic. */
+  /**
+   * Service client credentials the feed asks for, sent as HTTP Basic: a client registered with
+   * `client_secret_basic` (POST /admin/clients), or one named in the service's INTROSPECTION_CLIENTS.
+   */
   readonly clientId: string;
   readonly clientSecret: string;
   /** How often to poll it (a 304 when nothing changed). Default 5 s. */
@@ -33,10 +36,19 @@ export interface VerifierOptions {
   readonly now?: () => number;
 }
 
-/** A verified access token of auth-service (RFC 9068 claims plus sid, roles, email). */
+/**
+ * A verified access token of auth-service (RFC 9068 claims plus sid, roles, email). A user's token
+ * has a `sid` and an `email`; a service client's own token (client credentials) has neither, and
+ * its `sub` is its `clientId`.
+ */
 export interface VerifiedToken {
   readonly sub: string;
-  readonly sid: string;
+  /** The user's session; undefined for a service client's token. */
+  readonly sid: string | undefined;
+  /** RFC 9068 `client_id`: the first-party client for user tokens, the client itself for its own. */
+  readonly clientId: string | undefined;
+  /** RFC 9068 `scope`, split; empty when the token has none. */
+  readonly scopes: readonly string[];
   readonly roles: readonly string[];
   readonly email: string | undefined;
   readonly iat: number;
@@ -58,8 +70,10 @@ export interface Verifier {
 
 interface RevocationSnapshot {
   sessions: Set<string>;
-  /** Per user id, the oldest token generation that still counts. */
+  /** Per token subject (user id or service client id), the oldest token generation that still counts. */
   generations: Map<string, number>;
+  /** jti of service-client tokens revoked on their own. */
+  tokens: Set<string>;
 }
 
 const JOSE_CODES: Record<string, VerifierErrorCode> = {
@@ -84,10 +98,13 @@ function parseJwks(json: unknown): JSONWebKeySet {
 }
 
 function parseFeed(json: unknown): RevocationSnapshot {
-  const feed = json as { sessions?: unknown; generations?: unknown };
+  const feed = json as { sessions?: unknown; generations?: unknown; tokens?: unknown };
   if (!Array.isArray(feed.sessions) || typeof feed.generations !== 'object' || feed.generations === null) throw new Error('not a revocation feed');
+  // `tokens` came later; a service that does not send it has revoked no client token on its own.
+  if (feed.tokens !== undefined && !Array.isArray(feed.tokens)) throw new Error('not a revocation feed');
   return {
     sessions: new Set(feed.sessions.filter((sid): sid is string => typeof sid === 'string')),
+    tokens: new Set(((feed.tokens ?? []) as unknown[]).filter((jti): jti is string => typeof jti === 'string')),
     generations: new Map(
       Object.entries(feed.generations as Record<string, unknown>).filter((entry): entry is [string, number] => Number.isInteger(entry[1])),
     ),
@@ -142,7 +159,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       audience: options.audience,
       clockTolerance: options.clockToleranceSeconds ?? 30,
       currentDate: new Date(now()),
-      requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+      // `sid` only on user tokens: a service client's own token has no session.
+      requiredClaims: ['exp', 'iat', 'sub'],
     });
 
   const checkRevocation = (token: VerifiedToken) => {
@@ -153,8 +171,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const snapshot = feed.current!;
     const currentGeneration = snapshot.generations.get(token.sub);
-    if (snapshot.sessions.has(token.sid) || (currentGeneration !== undefined && token.gen < currentGeneration)) {
-      throw new VerifierError('token_revoked', 'The session of this token has been revoked');
+    if (
+      (token.sid !== undefined && snapshot.sessions.has(token.sid)) ||
+      (token.jti !== undefined && snapshot.tokens.has(token.jti)) ||
+      (currentGeneration !== undefined && token.gen < currentGeneration)
+    ) {
+      throw new VerifierError('token_revoked', 'This token, its session or its client has been revoked');
     }
   };
 
@@ -176,9 +198,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       const { payload } = result;
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
+      // A user token without a session, or a client token that is not its own client's, was not made by auth-service.
+      const isClientToken = payload.sid === undefined;
+      if ((!isClientToken && typeof payload.sid !== 'string') || (isClientToken && payload.client_id !== payload.sub)) {
+        throw new VerifierError('claim_invalid', 'The access token was refused');
+      }
       const verified: VerifiedToken = {
         sub: payload.sub!,
-        sid: String(payload.sid),
+        sid: isClientToken ? undefined : (payload.sid as string),
+        clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+        scopes: typeof payload.scope === 'string' && payload.scope !== '' ? payload.scope.split(' ') : [],
         roles,
         email: typeof payload.email === 'string' ? payload.email : undefined,
         iat: payload.iat!,

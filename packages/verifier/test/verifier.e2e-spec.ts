@@ -73,6 +73,43 @@ describe('@auth-service/verifier against the service', () => {
     await verifier.verify(user.access_token);
   });
 
+  it("verifies a service client's own token, and refuses it once revoked on its own or once its client is disabled", async () => {
+    const created = await t
+      .http()
+      .post('/admin/clients')
+      .set(...bearer(admin.access_token))
+      .send({ name: 'jobs', scopes: ['jobs:run'], auth_method: 'client_secret_basic' })
+      .expect(201);
+    const { id, client_id: clientId, client_secret: clientSecret } = created.body as { id: string; client_id: string; client_secret: string };
+    const credentials = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+    const issue = async () =>
+      (await t.http().post('/oauth/token').set('authorization', credentials).type('form').send({ grant_type: 'client_credentials' }).expect(200)).body
+        .access_token as string;
+    // A client made through the admin routes reads the feed too (HTTP Basic, as the kit sends it).
+    const ownFeed = createVerifier({
+      issuer: 'http://auth.test',
+      audience: 'auth-service',
+      jwksUri: `${base}/.well-known/jwks.json`,
+      revocation: { feedUri: `${base}/.well-known/revocations`, clientId, clientSecret, pollIntervalMs: 250 },
+    });
+    await ownFeed.ready();
+    const revoked = await issue();
+    const other = await issue();
+
+    expect(await ownFeed.verify(revoked)).toMatchObject({ sub: clientId, clientId, sid: undefined, email: undefined, scopes: ['jobs:run'], roles: [] });
+    expect((await verifier.verify(user.access_token)).clientId).toBe('auth-service');
+
+    await t.http().post('/auth/revoke').set('authorization', credentials).type('form').send({ token: revoked }).expect(200);
+    await waitFor(async () => verifier.verify(revoked).then(() => false, () => true), 'the verifier to refuse the revoked token', 5000);
+    await refusedWith(revoked, 'token_revoked');
+    await verifier.verify(other);
+
+    await t.http().patch(`/admin/clients/${id}`).set(...bearer(admin.access_token)).send({ disabled: true }).expect(200);
+    await waitFor(async () => verifier.verify(other).then(() => false, () => true), 'the verifier to refuse the disabled client', 5000);
+    await refusedWith(other, 'token_revoked');
+    ownFeed.close();
+  });
+
   it('goes through a key rotation without refusing a valid token', async () => {
     const keys = t.app.get(KeysService);
     const clock = t.app.get(Clock);

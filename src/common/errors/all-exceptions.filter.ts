@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
 import { databaseUnavailableReason } from './database-unavailable.js';
 import { databaseUnavailableError, toErrorBody } from './error-response.js';
+import { OAUTH_ENDPOINTS, OAUTH_ERROR_HEADERS, toOAuthErrorBody } from './oauth-errors.js';
 
 /**
  * The one place an error becomes a response; unexpected ones are logged with the request id and
@@ -30,6 +31,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(`request ${request.id} ${request.method} ${request.routeOptions.url ?? 'unknown route'} failed: ${detail}`);
     }
     if (exception instanceof ApiError) void reply.headers(exception.headers);
+    if (OAUTH_ENDPOINTS.has(request.routeOptions.url ?? '')) {
+      void reply.headers(OAUTH_ERROR_HEADERS).status(body.statusCode).send(toOAuthErrorBody(body));
+      return;
+    }
     void reply.status(body.statusCode).send(body);
   }
 }

@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'not_found'
   | 'payload_too_large'
   | 'service_unavailable'
-  | 'server_error';
+  | 'server_error'
+  // RFC 6749 §5.2, on the OAuth endpoints (see oauth-errors.ts)
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type';
 
 export interface ErrorBody {
   statusCode: number;

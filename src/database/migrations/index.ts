@@ -6,6 +6,7 @@ import { UnloggedThrottleTables1795493687588 } from './1795493687588-UnloggedThr
 import { TokenGenerationsAndRetention1795600000000 } from './1795600000000-TokenGenerationsAndRetention.js';
 import { LoginThrottlePerClient1795700000000 } from './1795700000000-LoginThrottlePerClient.js';
 import { CanonicalEmails1795700000001 } from './1795700000001-CanonicalEmails.js';
+import { ServiceClients1796020933735 } from './1796020933735-ServiceClients.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   TokenGenerationsAndRetention1795600000000,
   LoginThrottlePerClient1795700000000,
   CanonicalEmails1795700000001,
+  ServiceClients1796020933735,
 ];
