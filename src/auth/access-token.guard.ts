@@ -1,23 +1,29 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedPrincipal } from '../common/auth/authenticated-user.js';
+import { bearerToken } from '../common/auth/authorization-header.js';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { AccessTokenService } from './access-token.service.js';
-import { bearerToken } from '../common/auth/authorization-header.js';
 
 /**
  * Global and deny-by-default: every route needs a valid access token unless marked @Public().
- * Verification is CPU-only (in-memory keys and revocation list); no database on this path.
+ * A token seen before is answered from AccessTokenService's memory (its key and lifetime checked
+ * again, revocation always); a new one goes through passport-jwt (AccessTokenStrategy). CPU only:
+ * in-memory keys and revocation list, no database on this path.
  */
 @Injectable()
-export class AccessTokenGuard implements CanActivate {
+export class AccessTokenGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokenService,
-  ) {}
+  ) {
+    super();
+  }
 
-  canActivate(context: ExecutionContext): boolean {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
 
     const http = context.switchToHttp();
@@ -29,13 +35,29 @@ export class AccessTokenGuard implements CanActivate {
       throw ApiError.invalidToken();
     }
     try {
-      const principal = this.tokens.authenticate(token);
-      if (principal.kind === 'client') request.serviceClient = principal;
-      else request.user = principal;
+      let principal = this.tokens.recall(token);
+      if (principal === undefined) {
+        await super.canActivate(context);
+        principal = request.user as AuthenticatedPrincipal;
+      }
+      // A service client's token is kept apart, so no user-only route mistakes it for a user.
+      if (principal.kind === 'client') {
+        request.user = undefined;
+        request.serviceClient = principal;
+      } else {
+        request.user = principal;
+      }
       return true;
     } catch (error) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
       throw error;
     }
+  }
+
+  /** passport's verdict: whatever failed (header, signature, claims, revocation) is one 401. */
+  override handleRequest<TUser>(error: unknown, principal: TUser | false): TUser {
+    if (error instanceof ApiError) throw error;
+    if (error || !principal) throw ApiError.invalidToken();
+    return principal;
   }
 }

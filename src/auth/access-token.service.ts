@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
+import { JwtService, type JwtVerifyOptions } from '@nestjs/jwt';
 import type { AuthenticatedClient, AuthenticatedPrincipal, AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
@@ -8,15 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { KeysService } from '../keys/keys.service.js';
 import { RevocationList } from '../sessions/revocation-list.service.js';
 import type { TokenSubject } from '../users/token-subject.js';
-
-/** Far above any token we issue (~1 kB); bounds the work an oversized header can cause. */
-const MAX_TOKEN_LENGTH = 8192;
-
-/**
- * Header members we never send. They point at keys or demand extensions (RFC 7515 §4.1); a token
- * carrying one was not made here, so it is refused rather than ignored, and never followed.
- */
-const FOREIGN_HEADER_MEMBERS = ['jku', 'x5u', 'jwk', 'x5c', 'x5t', 'x5t#S256', 'crit'];
+import { headerOf } from './access-token-keys.js';
 
 /** Tokens whose signature was checked recently; a client sends the same token many times. */
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -27,9 +19,6 @@ interface VerifiedEntry {
   readonly notBefore: number;
   readonly expiresAt: number;
 }
-
-/** RFC 9068 §4: the media type comparison is case-insensitive and the "application/" prefix optional. */
-const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
 /** The RFC 9068 claims of a verified user access token, plus ours (sid, roles, email, gen). */
 export interface UserAccessTokenClaims {
@@ -83,17 +72,6 @@ export interface IssuedAccessToken {
   readonly expiresIn: number;
 }
 
-function decodeHeader(token: string): Record<string, unknown> | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0) return undefined;
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 /** RS256 access tokens in the RFC 9068 profile: signed with the active key, verified from memory. */
@@ -102,18 +80,12 @@ export class AccessTokenService {
   private readonly verified = new Map<string, VerifiedEntry>();
 
   constructor(
+    private readonly jwt: JwtService,
     private readonly keys: KeysService,
     private readonly revocations: RevocationList,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
-
-  /** verify() plus the in-memory revocation list: what every guarded request goes through. */
-  authenticate(token: string): AuthenticatedPrincipal {
-    const principal = this.verify(token);
-    if (this.revocations.isRevoked(principal)) throw ApiError.invalidToken();
-    return principal;
-  }
 
   /** A user's token, for the first-party client (FIRST_PARTY_CLIENT_ID) that /auth/login serves. */
   issue(subject: TokenSubject, sessionId: string): IssuedAccessToken {
@@ -141,98 +113,100 @@ export class AccessTokenService {
   private sign(claims: Record<string, unknown>): IssuedAccessToken {
     const { issuer, audience, accessTokenTtlSeconds } = this.config.tokens;
     const issuedAt = this.clock.nowSeconds();
+    // Key and kid read together: a rotation between two reads could pair them wrongly.
     const { kid, privateKey } = this.keys.signingKey();
-    const payload = {
-      iss: issuer,
-      aud: audience,
-      iat: issuedAt,
-      nbf: issuedAt,
-      exp: issuedAt + accessTokenTtlSeconds,
-      jti: randomUUID(),
-      ...claims,
-    };
-    const token = jwt.sign(payload, privateKey, {
-      algorithm: 'RS256',
-      header: { alg: 'RS256', typ: 'at+jwt', kid },
-    });
+    const payload = { iss: issuer, aud: audience, iat: issuedAt, nbf: issuedAt, exp: issuedAt + accessTokenTtlSeconds, jti: randomUUID(), ...claims };
+    const token = this.jwt.sign(payload, { privateKey, algorithm: 'RS256', header: { alg: 'RS256', typ: 'at+jwt', kid } });
     return { token, expiresIn: accessTokenTtlSeconds };
   }
 
-  /** Verifies signature, header and claims; throws 401 invalid_token for any failure. */
   /**
-   * The RS256 check runs once per distinct token: the exact token string (signature included) is
-   * remembered with its key and lifetime, which are checked again on every use, so an entry can
-   * outlive neither its key nor its expiry. Revocation is checked on every request by authenticate().
+   * The verified claims of a token presented outside the guard (introspection, revocation).
+   * @throws ApiError 401 invalid_token for any failure
    */
-  verify(token: string): AuthenticatedPrincipal {
-    const now = this.clock.nowSeconds();
-    const skew = this.config.tokens.clockSkewSeconds;
-    const cached = this.verified.get(token);
-    if (cached !== undefined) {
-      const usable = now < cached.expiresAt + skew && now >= cached.notBefore - skew && this.keys.verificationKey(cached.kid) !== undefined;
-      if (usable) return cached.principal;
-      this.verified.delete(token);
-    }
-    const { claims, kid } = this.check(token);
-    const principal = isClientToken(claims) ? clientPrincipal(claims) : userPrincipal(claims);
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { principal, kid, notBefore: claims.nbf, expiresAt: claims.exp });
-    return principal;
-  }
-
-  verifiedClaims(token: string): AccessTokenClaims {
-    return this.check(token).claims;
-  }
-
-  private check(token: string): { claims: AccessTokenClaims; kid: string } {
-    if (token.length > MAX_TOKEN_LENGTH) throw ApiError.invalidToken();
-    const header = decodeHeader(token);
-    if (
-      header === undefined ||
-      header.alg !== 'RS256' ||
-      typeof header.typ !== 'string' ||
-      !ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase()) ||
-      typeof header.kid !== 'string' ||
-      FOREIGN_HEADER_MEMBERS.some((member) => member in header)
-    ) {
-      throw ApiError.invalidToken();
-    }
-    // Only keys this service holds; an unknown kid is refused, never looked up elsewhere.
-    const key = this.keys.verificationKey(header.kid);
-    if (key === undefined) throw ApiError.invalidToken();
-
-    const { issuer, audience, clockSkewSeconds } = this.config.tokens;
-    const now = this.clock.nowSeconds();
-    let claims: jwt.JwtPayload;
+  verify(token: string): AccessTokenClaims {
+    let payload: Record<string, unknown>;
     try {
-      claims = jwt.verify(token, key, {
-        algorithms: ['RS256'],
-        issuer,
-        audience,
-        clockTolerance: clockSkewSeconds,
-        clockTimestamp: now,
-      }) as jwt.JwtPayload;
+      // JwtModule's key provider refuses foreign headers and unknown kids (accessTokenVerificationKey).
+      payload = this.jwt.verify<Record<string, unknown>>(token, this.verifyOptions());
     } catch {
       throw ApiError.invalidToken();
     }
+    return this.claimsOf(payload);
+  }
 
-    const { sub, sid, jti, iat, nbf, exp } = claims as Record<string, unknown>;
-    // iss and aud were checked by jwt.verify against our own values.
+  /** Who a token speaks for, revocation included: for callers outside the guard (introspection's admin Bearer). */
+  authenticate(token: string): AuthenticatedPrincipal {
+    return this.recall(token) ?? this.accept(token, this.verify(token));
+  }
+
+  /**
+   * jsonwebtoken's options for every verification (JwtService here, passport-jwt in the guard):
+   * RS256 only, our issuer and audience. Time is checked by claimsOf against the service's
+   * calibrated clock instead, which jsonwebtoken cannot be given per request.
+   */
+  verifyOptions(): JwtVerifyOptions {
+    const { issuer, audience } = this.config.tokens;
+    return { algorithms: ['RS256'], issuer, audience, ignoreExpiration: true, ignoreNotBefore: true };
+  }
+
+  /**
+   * A token whose signature was just verified: its principal, remembered with its key and lifetime
+   * so that its next uses skip the RS256 check, and refused if revoked.
+   * @throws ApiError 401 invalid_token
+   */
+  accept(token: string, claims: AccessTokenClaims): AuthenticatedPrincipal {
+    const principal = isClientToken(claims) ? clientPrincipal(claims) : userPrincipal(claims);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, kid: headerOf(token)!.kid as string, notBefore: claims.nbf, expiresAt: claims.exp });
+    if (this.revocations.isRevoked(principal)) throw ApiError.invalidToken();
+    return principal;
+  }
+
+  /**
+   * The principal of a token verified before, while its key is still published and its lifetime
+   * holds (both checked again on every use, so an entry outlives neither), or undefined.
+   * @throws ApiError 401 invalid_token when it was revoked since
+   */
+  recall(token: string): AuthenticatedPrincipal | undefined {
+    const cached = this.verified.get(token);
+    if (cached === undefined) return undefined;
+    const now = this.clock.nowSeconds();
+    const skew = this.config.tokens.clockSkewSeconds;
+    if (now >= cached.expiresAt + skew || now < cached.notBefore - skew || this.keys.verificationKey(cached.kid) === undefined) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    if (this.revocations.isRevoked(cached.principal)) throw ApiError.invalidToken();
+    return cached.principal;
+  }
+
+  /**
+   * The claims of a payload whose signature, issuer and audience were verified: times against the
+   * service's clock with JWT_CLOCK_SKEW, and the shape of a user's or a service client's token.
+   * @throws ApiError 401 invalid_token
+   */
+  claimsOf(payload: Record<string, unknown>): AccessTokenClaims {
+    const { issuer, audience, clockSkewSeconds } = this.config.tokens;
+    const now = this.clock.nowSeconds();
+    const { sub, sid, jti, iat, nbf, exp } = payload;
     if (
       typeof sub !== 'string' ||
       typeof jti !== 'string' ||
       !isFiniteNumber(iat) ||
       !isFiniteNumber(nbf) ||
       !isFiniteNumber(exp) ||
-      iat > now + clockSkewSeconds
+      iat > now + clockSkewSeconds ||
+      nbf > now + clockSkewSeconds ||
+      exp <= now - clockSkewSeconds
     ) {
       throw ApiError.invalidToken();
     }
     const common = { iss: issuer, aud: audience, sub, exp, iat, nbf, jti };
     // A user token names its session; a service client's has none, and is its own subject.
-    const checked = sid === undefined ? this.clientClaims(claims, common) : this.userClaims(claims, common);
+    const checked = sid === undefined ? this.clientClaims(payload, common) : this.userClaims(payload, common);
     if (checked === undefined) throw ApiError.invalidToken();
-    return { claims: checked, kid: header.kid };
+    return checked;
   }
 
   private userClaims(claims: Record<string, unknown>, common: CommonClaims): UserAccessTokenClaims | undefined {

@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
 import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { KeysModule } from '../keys/keys.module.js';
+import { KeysService } from '../keys/keys.service.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { IpRateLimitGuard } from '../throttle/ip-rate-limit.guard.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
+import { jwtModuleOptions } from './access-token-keys.js';
 import { AccessTokenService } from './access-token.service.js';
+import { AccessTokenStrategy } from './access-token.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { RefreshCookie } from './refresh-cookie.js';
@@ -22,11 +27,21 @@ import { TokenManagementController } from './token-management.controller.js';
 import { TokenRevocationService } from './token-revocation.service.js';
 
 @Module({
-  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule, ClientsModule],
+  imports: [
+    UsersModule,
+    SessionsModule,
+    KeysModule,
+    AuditModule,
+    ThrottleModule,
+    ClientsModule,
+    PassportModule,
+    JwtModule.registerAsync({ imports: [KeysModule], inject: [KeysService], useFactory: jwtModuleOptions }),
+  ],
   controllers: [AuthController, TokenManagementController, RevocationFeedController, OAuthTokenController],
   providers: [
     AuthService,
     AccessTokenService,
+    AccessTokenStrategy,
     RefreshCookie,
     IntrospectionService,
     IntrospectionCallerGuard,

@@ -23,10 +23,6 @@ export interface LoginResult {
   readonly newDevice?: { readonly proof: string; readonly maxAgeSeconds: number };
 }
 
-export function invalidCredentials(): ApiError {
-  return new ApiError(401, 'invalid_credentials', 'Invalid email or password');
-}
-
 @Injectable()
 export class AuthService {
   constructor(
@@ -60,7 +56,7 @@ export class AuthService {
       const reason = user === null ? 'unknown_account' : user.disabled ? 'account_disabled' : 'wrong_password';
       await this.audit.record({ type: 'login_failed', userId: user?.id ?? null, client, details: { reason } });
       this.metrics.logins.inc({ outcome: 'failure' });
-      throw invalidCredentials();
+      throw ApiError.invalidCredentials(reason);
     }
     await this.throttle.succeeded(attempt);
     if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
@@ -83,7 +79,7 @@ export class AuthService {
       if (tokens !== undefined) return tokens;
       subject = await this.users.findById(user.id);
     }
-    throw invalidCredentials();
+    throw ApiError.invalidCredentials();
   }
 
   refresh(refreshToken: string, client: ClientContext): Promise<TokenResponseDto> {
@@ -102,7 +98,7 @@ export class AuthService {
     if (REFRESH_TOKEN_PATTERN.test(token)) return this.sessions.revokeByRefreshToken(token, 'revoked_by_client', client);
     let sessionId: string;
     try {
-      const claims = this.accessTokens.verifiedClaims(token);
+      const claims = this.accessTokens.verify(token);
       // A service client's token has no session; TokenRevocationService revokes it by itself.
       if (isClientToken(claims)) return;
       sessionId = claims.sid;

@@ -25,7 +25,7 @@ export class IntrospectionCallerGuard implements CanActivate {
     if (bearer !== undefined) {
       const principal = this.tokens.authenticate(bearer);
       if (principal.kind === 'client' || !principal.roles.includes('admin')) {
-        throw new ApiError(403, 'insufficient_role', 'Introspection needs service credentials or the admin role');
+        throw ApiError.insufficientRole('Introspection needs service credentials or the admin role');
       }
       return true;
     }
@@ -34,6 +34,6 @@ export class IntrospectionCallerGuard implements CanActivate {
 
     // RFC 6750 §3 / RFC 6749 §5.2: tell a caller without credentials which scheme to use.
     void http.getResponse<FastifyReply>().header('www-authenticate', 'Basic realm="auth-service", charset="UTF-8"');
-    throw new ApiError(401, 'invalid_client', 'Service client credentials or an admin access token are required');
+    throw ApiError.invalidClient(false);
   }
 }

@@ -37,7 +37,7 @@ export class IntrospectionService {
     if (REFRESH_TOKEN_PATTERN.test(token)) return this.introspectRefreshToken(token);
     let claims: AccessTokenClaims;
     try {
-      claims = this.accessTokens.verifiedClaims(token);
+      claims = this.accessTokens.verify(token);
     } catch {
       return INACTIVE;
     }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { invalidClient, invalidScope, oauthInvalidGrant, oauthInvalidRequest, unauthorizedClient, unsupportedGrantType } from '../common/errors/oauth-errors.js';
 import type { OAuthCaller } from '../clients/client-authenticator.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
@@ -32,9 +31,9 @@ export class OAuthTokenService {
         return this.clientCredentialsGrant(request, caller);
       case 'password':
         // RFC 9700 §2.4: the resource owner password credentials grant MUST NOT be used.
-        throw unsupportedGrantType('The password grant is not offered (RFC 9700 §2.4); users sign in with POST /auth/login');
+        throw ApiError.unsupportedGrantType('The password grant is not offered (RFC 9700 §2.4); users sign in with POST /auth/login');
       default:
-        throw unsupportedGrantType('grant_type must be refresh_token or client_credentials');
+        throw ApiError.unsupportedGrantType('grant_type must be refresh_token or client_credentials');
     }
   }
 
@@ -44,25 +43,25 @@ export class OAuthTokenService {
    * token must have been issued to the client that presents it).
    */
   private async refreshTokenGrant(request: TokenRequestDto, caller: OAuthCaller, context: ClientContext): Promise<TokenResponseDto> {
-    if (request.refresh_token === undefined) throw oauthInvalidRequest('refresh_token is required');
-    if (caller.kind === 'confidential') throw oauthInvalidGrant('The refresh token was not issued to this client');
+    if (request.refresh_token === undefined) throw ApiError.invalidRequest('refresh_token is required');
+    if (caller.kind === 'confidential') throw ApiError.oauthInvalidGrant('The refresh token was not issued to this client');
     try {
       return await this.auth.refresh(request.refresh_token, context);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_grant') throw oauthInvalidGrant();
+      if (error instanceof ApiError && error.code === 'invalid_grant') throw ApiError.oauthInvalidGrant();
       throw error;
     }
   }
 
   /** RFC 6749 §4.4: confidential clients only; the scopes asked for must be the client's (none asked: all of them). */
   private clientCredentialsGrant(request: TokenRequestDto, caller: OAuthCaller): ClientTokenResponseDto {
-    if (caller.kind === 'anonymous') throw invalidClient(false);
-    if (caller.kind === 'public') throw unauthorizedClient('The client credentials grant is for registered service clients');
+    if (caller.kind === 'anonymous') throw ApiError.invalidClient(false);
+    if (caller.kind === 'public') throw ApiError.unauthorizedClient('The client credentials grant is for registered service clients');
     const { client } = caller;
     const requested = request.scope === undefined ? [] : request.scope.split(' ').filter((scope) => scope !== '');
-    if (requested.some((scope) => !SCOPE_TOKEN.test(scope))) throw invalidScope('scope is malformed');
+    if (requested.some((scope) => !SCOPE_TOKEN.test(scope))) throw ApiError.invalidScope('scope is malformed');
     const unknown = requested.filter((scope) => !client.scopes.includes(scope));
-    if (unknown.length > 0) throw invalidScope('The client may not request some of these scopes');
+    if (unknown.length > 0) throw ApiError.invalidScope('The client may not request some of these scopes');
     const granted = requested.length === 0 ? client.scopes : [...new Set(requested)];
     const token = this.accessTokens.issueForClient(client, granted);
     return { access_token: token.token, token_type: 'Bearer', expires_in: token.expiresIn, scope: granted.join(' ') };

@@ -29,7 +29,7 @@ export class RefreshCookie {
     if (fromBody !== undefined || !this.enabled) return fromBody;
     const fromCookie = request.cookies[COOKIE_NAME];
     if (fromCookie !== undefined && !this.allowedOrigins.has(request.headers.origin ?? '')) {
-      throw new ApiError(403, 'invalid_request', 'The refresh cookie is accepted only from an allowed Origin');
+      throw ApiError.originNotAllowed('The refresh cookie is accepted only from an allowed Origin');
     }
     return fromCookie;
   }

@@ -15,11 +15,11 @@ export class RolesGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     // A service client's roles are for the services it calls; on this service's own routes they grant nothing.
-    if (request.serviceClient !== undefined) throw new ApiError(403, 'insufficient_role', 'A service client token carries no roles here');
+    if (request.serviceClient !== undefined) throw ApiError.insufficientRole('A service client token carries no roles here');
     const user = request.user;
     if (user === undefined) throw ApiError.invalidToken();
     if (!required.every((role) => user.roles.includes(role))) {
-      throw new ApiError(403, 'insufficient_role', 'The access token lacks a role this route requires');
+      throw ApiError.insufficientRole('The access token lacks a role this route requires');
     }
     return true;
   }

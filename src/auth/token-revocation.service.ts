@@ -33,7 +33,7 @@ export class TokenRevocationService {
     }
     let claims: AccessTokenClaims;
     try {
-      claims = this.accessTokens.verifiedClaims(token);
+      claims = this.accessTokens.verify(token);
     } catch {
       return;
     }

@@ -1,8 +1,8 @@
+import { ApiError } from '../common/errors/api-error.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { Clock } from '../common/clock.js';
-import { invalidClient, oauthInvalidRequest } from '../common/errors/oauth-errors.js';
 import { basicCredentials } from '../common/auth/authorization-header.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { RateLimiter } from '../throttle/rate-limiter.js';
@@ -52,7 +52,7 @@ export function credentialParameters(body: unknown): ClientCredentialParameters 
   for (const name of ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'] as const) {
     const value = source[name];
     if (value === undefined) continue;
-    if (typeof value !== 'string') throw oauthInvalidRequest(`${name} must be given once, as a string`);
+    if (typeof value !== 'string') throw ApiError.invalidRequest(`${name} must be given once, as a string`);
     parameters[name] = value;
   }
   return parameters;
@@ -109,21 +109,21 @@ export class ClientAuthenticator {
     const { client_id: bodyId, client_secret: secret, client_assertion: assertion, client_assertion_type: assertionType } = body;
     const used = [basicHeader !== undefined, secret !== undefined, assertion !== undefined || assertionType !== undefined].filter(Boolean).length;
     // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in each request.
-    if (used > 1) throw oauthInvalidRequest('Use exactly one client authentication method');
+    if (used > 1) throw ApiError.invalidRequest('Use exactly one client authentication method');
 
     if (basicHeader !== undefined) {
       const credentials = basicCredentials(basicHeader);
       if (credentials === undefined) return 'invalid';
-      if (bodyId !== undefined && bodyId !== credentials.clientId) throw oauthInvalidRequest('client_id does not match the Basic credentials');
+      if (bodyId !== undefined && bodyId !== credentials.clientId) throw ApiError.invalidRequest('client_id does not match the Basic credentials');
       return { method: 'client_secret_basic', clientId: credentials.clientId, secret: credentials.secret };
     }
     if (secret !== undefined) {
-      if (bodyId === undefined) throw oauthInvalidRequest('client_secret needs client_id');
+      if (bodyId === undefined) throw ApiError.invalidRequest('client_secret needs client_id');
       return { method: 'client_secret_post', clientId: bodyId, secret };
     }
     if (assertion !== undefined || assertionType !== undefined) {
-      if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw oauthInvalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`);
-      if (assertion === undefined) throw oauthInvalidRequest('client_assertion is required');
+      if (assertionType !== JWT_BEARER_ASSERTION_TYPE) throw ApiError.invalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`);
+      if (assertion === undefined) throw ApiError.invalidRequest('client_assertion is required');
       let issuer: unknown;
       try {
         issuer = decodeJwt(assertion).iss;
@@ -178,6 +178,6 @@ export class ClientAuthenticator {
 
   private async fail(request: FastifyRequest, basicAttempted: boolean): Promise<never> {
     await this.rateLimiter.count('client_auth_failure', request.ip);
-    throw invalidClient(basicAttempted);
+    throw ApiError.invalidClient(basicAttempted);
   }
 }

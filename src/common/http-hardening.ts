@@ -58,7 +58,7 @@ export async function hardenHttp(app: NestFastifyApplication, config: AppConfig)
       }
       if (type === 'application/json') return;
       if (type === 'application/x-www-form-urlencoded' && OAUTH_ENDPOINTS.has(route)) return;
-      throw new ApiError(415, 'invalid_request', 'Content-Type must be application/json');
+      throw ApiError.unsupportedMediaType('Content-Type must be application/json');
     })
     .addHook('onSend', async (request, reply) => {
       if (request.url === '/docs' || request.url.startsWith('/docs/')) void reply.header('content-security-policy', DOCS_CSP);

@@ -36,10 +36,6 @@ type RotationOutcome<T> = { kind: 'rotated' | 'replayed'; response: T } | { kind
 /** Whether a revocation by id found its session, and whether it was still live. */
 export type SessionRevocation = 'revoked' | 'already_ended' | 'unknown';
 
-export function invalidGrant(): ApiError {
-  return new ApiError(401, 'invalid_grant', 'Invalid, expired or revoked refresh token');
-}
-
 const REFRESH_OUTCOME_LABELS = { rotated: 'rotated', replayed: 'grace_retry', reused: 'reuse_detected', invalid: 'refused' } as const;
 
 const secondsBetween = (from: Date, to: Date): number => Math.floor((to.getTime() - from.getTime()) / 1000);
@@ -99,7 +95,7 @@ export class SessionsService {
    * @throws ApiError 401 invalid_grant
    */
   async rotate<T extends object>(presented: string, client: ClientContext, issue: IssueTokens<T>): Promise<T> {
-    if (!REFRESH_TOKEN_PATTERN.test(presented)) throw invalidGrant();
+    if (!REFRESH_TOKEN_PATTERN.test(presented)) throw ApiError.refreshTokenRefused();
     const tokenHash = hashRefreshToken(presented);
 
     const outcome = await this.revocations.transaction(async (revoke): Promise<RotationOutcome<T>> => {
@@ -126,7 +122,7 @@ export class SessionsService {
 
     this.metrics.refreshes.inc({ outcome: REFRESH_OUTCOME_LABELS[outcome.kind] });
     if (outcome.kind === 'rotated' || outcome.kind === 'replayed') return outcome.response;
-    throw invalidGrant();
+    throw ApiError.refreshTokenRefused();
   }
 
   /** Ends the session a refresh token belongs to; unknown tokens are ignored (idempotent logout, RFC 7009). */

@@ -49,6 +49,7 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE=true)', () => {
     const res = await request.send({});
 
     expect(res.status).toBe(403);
+    expect(res.body.error).toBe('origin_not_allowed');
     await t.http().post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(200);
   });
 });

@@ -1,7 +1,7 @@
+import { ApiError } from '../../common/errors/api-error.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
-import { oauthInvalidRequest } from '../../common/errors/oauth-errors.js';
 
 /** POST /oauth/token, form-encoded (RFC 6749 §4.4.2, §6; RFC 7523 §2.2 for the assertion). */
 export class TokenRequestDto {
@@ -58,7 +58,7 @@ export function parseTokenRequest(body: unknown): TokenRequestDto {
   const errors = validateSync(request, { whitelist: true, forbidNonWhitelisted: false, validationError: { target: false, value: false } });
   if (errors.length > 0) {
     const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
-    throw oauthInvalidRequest(problems.join('; ') || 'Invalid token request');
+    throw ApiError.invalidRequest(problems.join('; ') || 'Invalid token request');
   }
   return request;
 }

@@ -17,7 +17,8 @@ export type ErrorCode =
   // RFC 6749 §5.2, on the OAuth endpoints (see oauth-errors.ts)
   | 'invalid_scope'
   | 'unauthorized_client'
-  | 'unsupported_grant_type';
+  | 'unsupported_grant_type'
+  | 'origin_not_allowed';
 
 export interface ErrorBody {
   statusCode: number;
@@ -27,17 +28,71 @@ export interface ErrorBody {
 
 /**
  * An error the client is meant to see: its status, stable code and message are the whole response.
- * Anything else thrown is an unexpected 500 whose details stay in the log.
+ * Anything else thrown is an unexpected 500 whose details stay in the log. Every error the service
+ * answers with is made by one of the factories below (the constructor is private): one place lists
+ * each status with its code, and a 403 always carries a 403 code.
  */
 export class ApiError extends HttpException {
-  constructor(
+  private constructor(
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
     /** Response headers that belong to this answer, such as Retry-After. */
     readonly headers: Readonly<Record<string, string>> = {},
+    /** What only the log may know (which check refused, say); never sent. */
+    readonly detail?: string,
   ) {
     super({ statusCode, error: code, message } satisfies ErrorBody, statusCode);
+  }
+
+  /** One answer for unknown email, wrong password and disabled account: no enumeration. */
+  static invalidCredentials(detail?: string): ApiError {
+    return new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_credentials', 'Invalid email or password', {}, detail);
+  }
+
+  /** /auth/refresh: any unknown, expired, spent or malformed refresh token. */
+  static refreshTokenRefused(): ApiError {
+    return new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_grant', 'Invalid, expired or revoked refresh token');
+  }
+
+  /** RFC 6749 §5.2: on the token endpoint a bad grant is a 400 (on /auth/refresh it stays a 401). */
+  static oauthInvalidGrant(message = 'Invalid, expired or revoked refresh token'): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'invalid_grant', message);
+  }
+
+  /**
+   * RFC 6749 §5.2: 401, and when the client tried HTTP Basic, a WWW-Authenticate challenge for it.
+   * One message whatever failed (unknown id, wrong secret, disabled, wrong method, bad assertion),
+   * so a probe learns nothing about which clients exist.
+   */
+  static invalidClient(basicAttempted: boolean, detail?: string): ApiError {
+    const headers: Record<string, string> = basicAttempted ? { 'www-authenticate': 'Basic realm="auth-service", charset="UTF-8"' } : {};
+    return new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_client', 'Client authentication failed', headers, detail);
+  }
+
+  static invalidScope(message: string): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'invalid_scope', message);
+  }
+
+  static unauthorizedClient(message: string): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'unauthorized_client', message);
+  }
+
+  static unsupportedGrantType(message: string): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_grant_type', message);
+  }
+
+  static insufficientRole(message: string): ApiError {
+    return new ApiError(HttpStatus.FORBIDDEN, 'insufficient_role', message);
+  }
+
+  /** A browser request whose Origin may not use the cookie it carries (CSRF). */
+  static originNotAllowed(message: string): ApiError {
+    return new ApiError(HttpStatus.FORBIDDEN, 'origin_not_allowed', message);
+  }
+
+  static unsupportedMediaType(message: string): ApiError {
+    return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'invalid_request', message);
   }
 
   static invalidRequest(message: string): ApiError {

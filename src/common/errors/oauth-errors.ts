@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ApiError, type ErrorBody } from './api-error.js';
+import type { ErrorBody } from './api-error.js';
 
 /**
  * The endpoints that standard OAuth clients call. Their errors are RFC 6749 §5.2 JSON
@@ -19,29 +18,3 @@ export type OAuthErrorBody = ErrorBody & { error_description: string };
 export function toOAuthErrorBody(body: ErrorBody): OAuthErrorBody {
   return { ...body, error_description: body.message };
 }
-
-/**
- * RFC 6749 §5.2: 401, and when the client tried HTTP Basic, a WWW-Authenticate challenge for it.
- * One message whatever failed (unknown id, wrong secret, disabled, wrong method, bad assertion),
- * so a probe learns nothing about which clients exist.
- */
-export function invalidClient(basicAttempted: boolean): ApiError {
-  return new ApiError(
-    HttpStatus.UNAUTHORIZED,
-    'invalid_client',
-    'Client authentication failed',
-    basicAttempted ? { 'www-authenticate': 'Basic realm="auth-service", charset="UTF-8"' } : {},
-  );
-}
-
-export const oauthInvalidRequest = (message: string): ApiError => ApiError.invalidRequest(message);
-
-/** RFC 6749 §5.2: on the token endpoint a bad grant is a 400 (on /auth/refresh it stays a 401). */
-export const oauthInvalidGrant = (message = 'Invalid, expired or revoked refresh token'): ApiError =>
-  new ApiError(HttpStatus.BAD_REQUEST, 'invalid_grant', message);
-
-export const invalidScope = (message: string): ApiError => new ApiError(HttpStatus.BAD_REQUEST, 'invalid_scope', message);
-
-export const unauthorizedClient = (message: string): ApiError => new ApiError(HttpStatus.BAD_REQUEST, 'unauthorized_client', message);
-
-export const unsupportedGrantType = (message: string): ApiError => new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_grant_type', message);
