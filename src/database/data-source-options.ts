@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
-import { entities } from './entities.js';
+import { entities } from '../entities.js';
 import { migrations } from './migrations/index.js';
 
 /** The single TypeORM configuration, shared by the app (DatabaseModule) and the CLI (ormconfig.ts). */

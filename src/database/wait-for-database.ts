@@ -26,7 +26,7 @@ export async function waitForDatabase(url: string, timeoutSeconds: number, log: 
       return;
     } catch (error) {
       if (Date.now() + retryMs > deadline) {
-        throw new Error(`The database did not answer within ${timeoutSeconds} s (DATABASE_STARTUP_TIMEOUT): ${reasonOf(error)}`);
+        throw new Error(`The database did not answer within ${timeoutSeconds} s (DATABASE_STARTUP_TIMEOUT): ${reasonOf(error)}`, { cause: error });
       }
       log(`Waiting for the database (attempt ${attempt}): ${reasonOf(error)}; retrying in ${retryMs} ms`);
     } finally {

@@ -29,7 +29,7 @@ async function resetSchema(url: string): Promise<void> {
  * transaction pooler when TEST_DATABASE_DIRECT_URL names the same database directly; the schema is
  * reset through the direct address, as the service migrates through it.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     const directUrl = process.env.TEST_DATABASE_DIRECT_URL || serverUrl;
@@ -37,7 +37,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('databaseUrl', serverUrl);
     project.provide('databaseDirectUrl', directUrl);
     project.provide('databaseKind', 'server');
-    return;
+    return undefined;
   }
   const embedded = await startEmbeddedPostgres({ dataDir: undefined, maxConnections: 64 });
   project.provide('databaseUrl', embedded.url);
