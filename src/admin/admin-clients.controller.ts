@@ -1,4 +1,5 @@
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf } from '../common/openapi-schemas.js';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
@@ -19,6 +20,7 @@ export class AdminClientsController {
   constructor(private readonly clients: AdminClientsService) {}
 
   /** The secret is in this response only; the service keeps its hash. */
+  @ApiOperation({ summary: 'Register a service client (its secret is shown this once)' })
   @Post()
   @HttpCode(HttpStatus.CREATED)
   @ApiCreatedResponse({ type: CreatedClientResponseDto })
@@ -27,11 +29,14 @@ export class AdminClientsController {
   }
 
   /** Oldest first; deleted clients are not listed. */
+  @ApiOperation({ summary: 'List service clients' })
+  @ApiOkResponse({ type: PageOf(ClientResponseDto) })
   @Get()
   list(@Query() query: ListClientsQuery): Promise<Page<ClientResponseDto>> {
     return this.clients.list({ limit: query.limit, cursor: query.cursor });
   }
 
+  @ApiOperation({ summary: 'Change a service client (disabling refuses its tokens at once)' })
   @Patch(':id')
   @ApiOkResponse({ type: ClientResponseDto })
   update(
@@ -43,6 +48,7 @@ export class AdminClientsController {
     return this.clients.update(id, body, actor, clientContext(request));
   }
 
+  @ApiOperation({ summary: 'Rotate a service client secret, the old one valid for an overlap' })
   @Post(':id/secret')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: RotatedSecretResponseDto })
@@ -55,6 +61,8 @@ export class AdminClientsController {
     return this.clients.rotateSecret(id, body.previous_secret_ttl, actor, clientContext(request));
   }
 
+  @ApiOperation({ summary: 'Delete a service client (its tokens are refused at once)' })
+  @ApiNoContentResponse()
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Its access tokens are refused at once, on every replica' })

@@ -1,4 +1,6 @@
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf } from '../common/openapi-schemas.js';
+import { ListOf } from '../common/openapi-schemas.js';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
@@ -13,7 +15,7 @@ import { UsersService } from '../users/users.service.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { AdminUsersService } from './admin-users.service.js';
-import { toSessionResponse, type SessionResponse } from './session-response.js';
+import { SessionResponse, toSessionResponse } from './session-response.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -26,11 +28,14 @@ export class AdminUsersController {
     private readonly sessions: SessionsRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List users in email order' })
+  @ApiOkResponse({ type: PageOf(AdminUserResponseDto) })
   @Get()
   list(@Query() query: ListUsersQuery): Promise<Page<AdminUserResponseDto>> {
     return this.users.list({ limit: query.limit, cursor: query.cursor, emailPrefix: query.email });
   }
 
+  @ApiOperation({ summary: 'Change the roles of a user, or disable them' })
   @Patch(':id')
   @ApiOkResponse({ type: AdminUserResponseDto })
   update(
@@ -42,12 +47,16 @@ export class AdminUsersController {
     return this.admin.update(id, body, actor, clientContext(request));
   }
 
+  @ApiOperation({ summary: 'List the sessions of a user' })
+  @ApiOkResponse({ type: ListOf(SessionResponse) })
   @Get(':id/sessions')
   async sessionsOf(@Param('id', UUID_PARAM) id: string): Promise<{ items: SessionResponse[] }> {
     if (!(await this.users.exists(id))) throw ApiError.notFound('No such user');
     return { items: (await this.sessions.listForUser(id)).map(toSessionResponse) };
   }
 
+  @ApiOperation({ summary: 'Revoke every session of a user' })
+  @ApiNoContentResponse()
   @Delete(':id/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   async revokeSessionsOf(
@@ -58,6 +67,8 @@ export class AdminUsersController {
     await this.admin.revokeSessionsOf(id, actor, clientContext(request));
   }
 
+  @ApiOperation({ summary: 'Clear the login throttling of an account (audited)' })
+  @ApiNoContentResponse()
   @Delete(':id/login-throttle')
   @HttpCode(HttpStatus.NO_CONTENT)
   async clearLoginThrottle(

@@ -1,6 +1,7 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { PageOf } from '../common/openapi-schemas.js';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query } from '@nestjs/common';
-import { AuditService, type AuditEventResponse } from '../audit/audit.service.js';
+import { AuditEventResponse, AuditService } from '../audit/audit.service.js';
 import { Roles } from '../common/auth/roles.decorator.js';
 import type { Page } from '../common/pagination.js';
 import { ListAuditQuery } from './dto/list-audit.query.js';
@@ -13,6 +14,8 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   /** Newest first. */
+  @ApiOperation({ summary: 'List audit events, newest first' })
+  @ApiOkResponse({ type: PageOf(AuditEventResponse) })
   @Get()
   list(@Query() query: ListAuditQuery): Promise<Page<AuditEventResponse>> {
     return this.audit.list({ userId: query.user, type: query.type, cursor: query.cursor, limit: query.limit });

@@ -1,14 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { Session } from '../sessions/session.entity.js';
 
 /** A session as admins see it; `id` is the `sid` claim of its access tokens. */
-export interface SessionResponse {
-  id: string;
-  created_at: Date;
-  last_used_at: Date;
-  expires_at: Date;
-  ip: string | null;
-  user_agent: string | null;
-  revoked_at: Date | null;
+export class SessionResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) last_used_at!: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) expires_at!: Date;
+  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_agent!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revoked_at!: Date | null;
 }
 
 export function toSessionResponse(session: Session): SessionResponse {

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -6,7 +7,7 @@ import type { ClientContext } from '../common/client-context.js';
 import { Clock } from '../common/clock.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
-import { AuditEvent, type AuditDetails, type AuditEventType } from './audit-event.entity.js';
+import { AUDIT_EVENT_TYPES, AuditEvent, type AuditDetails, type AuditEventType } from './audit-event.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -18,15 +19,15 @@ export interface AuditRecord {
   readonly details?: AuditDetails;
 }
 
-export interface AuditEventResponse {
-  id: string;
-  occurred_at: Date;
-  type: AuditEventType;
-  user_id: string | null;
-  session_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: AuditDetails;
+export class AuditEventResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) occurred_at!: Date;
+  @ApiProperty({ enum: AUDIT_EVENT_TYPES }) type!: AuditEventType;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) user_id!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) session_id!: string | null;
+  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_agent!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Ids, reasons, roles and counts; never a secret' }) details!: AuditDetails;
 }
 
 @Injectable()

@@ -1,4 +1,4 @@
-import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type AuthenticatedPrincipal } from '../common/auth/authenticated-user.js';
@@ -28,6 +28,7 @@ export class AuthController {
 
   @Public()
   @RateLimited('register')
+  @ApiOperation({ summary: 'Register a user' })
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
   @ApiCreatedResponse({ type: UserResponseDto })
@@ -37,6 +38,7 @@ export class AuthController {
 
   @Public()
   @RateLimited('login')
+  @ApiOperation({ summary: 'Log in with email and password' })
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
@@ -55,6 +57,7 @@ export class AuthController {
 
   @Public()
   @RateLimited('refresh')
+  @ApiOperation({ summary: 'Rotate a refresh token for a new token pair' })
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
@@ -71,6 +74,7 @@ export class AuthController {
   }
 
   @Public()
+  @ApiOperation({ summary: 'Log out: revoke the session of the refresh token' })
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
@@ -84,6 +88,7 @@ export class AuthController {
   }
 
   /** Answered from the verified token alone: no database on this path. A service client's token describes the client. */
+  @ApiOperation({ summary: 'Who the access token speaks for' })
   @Get('me')
   @ApiBearerAuth()
   @ApiExtraModels(UserResponseDto, ServiceClientPrincipalDto)

@@ -1,4 +1,4 @@
-import { ApiBadRequestResponse, ApiBasicAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiTags, ApiUnauthorizedResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBasicAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse, getSchemaPath } from '@nestjs/swagger';
 import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from '../clients/client-authenticator.js';
@@ -23,6 +23,7 @@ export class OAuthTokenController {
   // Public to the access-token guard: clients authenticate with their own credentials, checked here.
   @Public()
   @RateLimited('token')
+  @ApiOperation({ summary: 'OAuth 2.0 token endpoint: refresh_token and client_credentials grants' })
   @Post('token')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')

@@ -1,5 +1,6 @@
+import { RevocationFeedDto } from './dto/revocation-feed.dto.js';
 import { Controller, Get, Headers, Res, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
 import { sendPreparedDocument } from '../common/prepared-document.js';
@@ -25,8 +26,9 @@ const FEED_MAX_AGE_SECONDS = 2;
 export class RevocationFeedController {
   constructor(private readonly revocations: RevocationList) {}
 
+  @ApiOperation({ summary: 'The revocation feed for services that verify tokens themselves' })
   @Get('revocations')
-  @ApiOkResponse({ description: '{version, sessions: [sid], generations: {sub: oldest_valid_gen}}; 304 on If-None-Match' })
+  @ApiOkResponse({ type: RevocationFeedDto, description: '304 on If-None-Match' })
   feed(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     sendPreparedDocument(reply, ifNoneMatch, this.revocations.publishedFeed(), {
       maxAgeSeconds: FEED_MAX_AGE_SECONDS,

@@ -1,4 +1,5 @@
-import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { IntrospectionResponseDto } from './dto/introspection-response.dto.js';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from '../clients/client-authenticator.js';
@@ -27,6 +28,7 @@ export class TokenManagementController {
   @Public()
   @RateLimited('introspect')
   @UseGuards(IntrospectionCallerGuard)
+  @ApiOperation({ summary: 'Introspect a token (RFC 7662)' })
   @Post('introspect')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
@@ -34,7 +36,7 @@ export class TokenManagementController {
   @ApiBearerAuth()
   @ApiConsumes(...FORM_AND_JSON)
   @ApiBody({ type: TokenDto })
-  @ApiOkResponse({ description: 'RFC 7662: {active: true, ...claims} or {active: false}' })
+  @ApiOkResponse({ type: IntrospectionResponseDto, description: 'RFC 7662: {active: true, ...claims} or {active: false}' })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_client (RFC 6749 §5.2)' })
   introspect(@Body() body: TokenDto): Promise<IntrospectionResponse> {
     return this.introspection.introspect(body.token);
@@ -46,6 +48,7 @@ export class TokenManagementController {
    * when given it must hold, and then only the client's own tokens are revoked.
    */
   @Public()
+  @ApiOperation({ summary: 'Revoke a token and its session (RFC 7009)' })
   @Post('revoke')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')

@@ -1,4 +1,5 @@
-import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthDto } from './dto/health.dto.js';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Controller, Get } from '@nestjs/common';
 import { Public } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
@@ -11,6 +12,8 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   /** The process is up; never touches a dependency, so a slow database cannot get pods killed. */
+  @ApiOperation({ summary: 'Liveness: the process runs' })
+  @ApiOkResponse({ type: HealthDto })
   @Get('live')
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -21,6 +24,8 @@ export class HealthController {
    * revocation listener that is reconnecting leaves the replica ready (it resyncs every second
    * meanwhile) and is reported as `listener: "degraded"`.
    */
+  @ApiOperation({ summary: 'Readiness: database reachable and a signing key loaded' })
+  @ApiOkResponse({ type: HealthDto })
   @Get('ready')
   @ApiServiceUnavailableResponse({ description: 'Database unreachable or no signing key loaded' })
   async ready(): Promise<{ status: 'ok'; listener?: 'degraded' }> {

@@ -1,4 +1,5 @@
-import { ApiTags } from '@nestjs/swagger';
+import { DiscoveryDto } from './dto/key-responses.dto.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../clients/client-keys.js';
@@ -55,11 +56,15 @@ export class DiscoveryController {
     this.document = prepareDocument(JSON.stringify(discoveryDocument(config.tokens.issuer)));
   }
 
+  @ApiOperation({ summary: 'Discovery metadata (OpenID path)' })
+  @ApiOkResponse({ type: DiscoveryDto })
   @Get('openid-configuration')
   openidConfiguration(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     this.send(ifNoneMatch, reply);
   }
 
+  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  @ApiOkResponse({ type: DiscoveryDto })
   @Get('oauth-authorization-server')
   authorizationServer(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     this.send(ifNoneMatch, reply);

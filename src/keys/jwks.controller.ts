@@ -1,4 +1,5 @@
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { JwksDto } from './dto/key-responses.dto.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Headers, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
@@ -16,8 +17,9 @@ export class JwksController {
   ) {}
 
   /** The prepared body and ETag are sent as they are: no serialisation or hashing per request. */
+  @ApiOperation({ summary: 'The JWK set of the signing keys' })
   @Get('jwks.json')
-  @ApiOkResponse({ description: 'RFC 7517 JWK set: public RS256 keys (next, active, retired); 304 on If-None-Match' })
+  @ApiOkResponse({ type: JwksDto, description: 'RFC 7517 JWK set: public RS256 keys (next, active, retired); 304 on If-None-Match' })
   jwks(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     const status = sendPreparedDocument(reply, ifNoneMatch, this.keys.publishedJwks(), {
       maxAgeSeconds: this.keys.jwksMaxAgeSeconds(),

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsServer } from '../../src/metrics/metrics-server.js';
@@ -69,6 +73,31 @@ describe('operations', () => {
     expect(document.paths['/admin/clients']!.post!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/admin/clients']!.post!.requestBody).toBeDefined();
   });
+
+  it('GET /docs-json passes redocly lint, and a client generator gets a schema for every answer and typed query parameters', async () => {
+    const text = (await t.http().get('/docs-json').expect(200)).text;
+    const document = JSON.parse(text) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: unknown }>; parameters?: Array<{ in: string; schema: { type?: string } }> }>>;
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'openapi.json');
+    writeFileSync(file, text);
+
+    const lint = spawnSync(process.execPath, ['node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--format=json'], { encoding: 'utf8' });
+    const problems = (JSON.parse(lint.stdout) as { problems: Array<{ ruleId: string; severity: string; message: string }> }).problems;
+    expect(problems.filter((problem) => problem.severity === 'error')).toEqual([]);
+
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const success = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'));
+        expect(success.length, `${method} ${path}`).toBeGreaterThan(0);
+        // RFC 7009 §2.2: revocation answers 200 with no body; 204s have none by definition.
+        const withBody = success.filter(([status]) => status !== '204' && !(method === 'post' && path === '/auth/revoke'));
+        for (const [status, response] of withBody) expect(response.content, `${method} ${path} ${status}`).toBeDefined();
+        expect(Object.keys(operation.responses).some((status) => status.startsWith('4')), `${method} ${path}`).toBe(true);
+        for (const parameter of (operation.parameters ?? []).filter((entry) => entry.in === 'query')) expect(parameter.schema.type).toBeDefined();
+      }
+    }
+  }, 60_000);
 
   it('GET /docs serves the UI with a CSP that lets it run', async () => {
     const res = await t.http().get('/docs').redirects(1);

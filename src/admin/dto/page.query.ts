@@ -30,7 +30,7 @@ function HasNoForbiddenTextInside(): PropertyDecorator {
 
 /** `?limit&cursor` of every paged admin list. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
