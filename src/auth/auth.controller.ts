@@ -97,7 +97,7 @@ export class AuthController {
     if (principal.kind === 'client') {
       return { id: principal.id, client_id: principal.id, roles: [...principal.roles], scope: principal.scopes.join(' ') };
     }
-    return { id: principal.id, email: principal.email, roles: [...principal.roles] };
+    return toUserResponse(principal);
   }
 
   private presentedRefreshToken(body: RefreshTokenDto, request: FastifyRequest): string {

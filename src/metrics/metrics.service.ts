@@ -19,7 +19,7 @@ export class MetricsService {
 
   readonly logins = new Counter({
     name: 'auth_logins_total',
-    help: 'Login attempts by outcome (success, failure, throttled)',
+    help: 'Login attempts that reached a password check, by outcome (success, failure); refused ones count in auth_rate_limited_total',
     labelNames: ['outcome'],
     registers: [this.registry],
   });

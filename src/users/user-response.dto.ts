@@ -13,6 +13,7 @@ export class UserResponseDto {
   roles!: string[];
 }
 
-export function toUserResponse(user: User): UserResponseDto {
-  return { id: user.id, email: user.email, roles: user.roles };
+/** From the stored user, or from a verified access token's claims (/auth/me answers without the database). */
+export function toUserResponse(user: Pick<User, 'id' | 'email'> & { readonly roles: readonly string[] }): UserResponseDto {
+  return { id: user.id, email: user.email, roles: [...user.roles] };
 }

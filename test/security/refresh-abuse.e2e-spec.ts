@@ -25,20 +25,7 @@ describe('attack suite: refresh abuse', () => {
     victim = (await refresh(victim.refresh_token).expect(200)).body as TokenPair;
   };
 
-  it('replay of a rotated token (stolen copy) revokes the whole family', async () => {
-    const rotated = (await refresh(victim.refresh_token).expect(200)).body as TokenPair;
-    await refresh(rotated.refresh_token).expect(200);
 
-    await refresh(victim.refresh_token).expect(401);
-
-    await t.http().get('/auth/me').set(...bearer(rotated.access_token)).expect(401);
-  });
-
-  it('racing the legitimate client with ten parallel uses yields one new token', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(victim.refresh_token)));
-    const minted = new Set(results.filter((res) => res.status === 200).map((res) => res.body.refresh_token));
-    expect(minted.size).toBe(1);
-  });
 
   it.each([
     ['random 43 characters', 'x'.repeat(43)],
