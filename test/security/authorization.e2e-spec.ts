@@ -111,8 +111,13 @@ describe('attack suite: authorization', () => {
     expect(row.roles).toEqual(['user']);
   });
 
-  it('a user cannot rotate the signing keys or read the audit trail', async () => {
-    await t.http().post('/admin/keys/rotate').set(...bearer(user.access_token)).expect(403);
-    await t.http().get('/admin/audit').set(...bearer(user.access_token)).expect(403);
+  it('a user cannot rotate the signing keys or read the audit trail: 403 insufficient_role', async () => {
+    for (const res of [
+      await t.http().post('/admin/keys/rotate').set(...bearer(user.access_token)),
+      await t.http().get('/admin/audit').set(...bearer(user.access_token)),
+    ]) {
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ statusCode: 403, error: 'insufficient_role', message: expect.any(String) });
+    }
   });
 });
