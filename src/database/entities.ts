@@ -1,5 +1,7 @@
+import { MailToken } from '../account/mail-token.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { RevokedClientToken, ServiceClient, UsedClientAssertion } from '../clients/service-client.entity.js';
+import { OutboxMessage } from '../mail/outbox-message.entity.js';
 import { SigningKey } from '../keys/signing-key.entity.js';
 import { RefreshToken } from '../sessions/refresh-token.entity.js';
 import { Session } from '../sessions/session.entity.js';
@@ -19,4 +21,6 @@ export const entities = [
   ServiceClient,
   UsedClientAssertion,
   RevokedClientToken,
+  MailToken,
+  OutboxMessage,
 ];
