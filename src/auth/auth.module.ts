@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccountModule } from '../account/account.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { KeysModule } from '../keys/keys.module.js';
@@ -22,7 +23,7 @@ import { TokenManagementController } from './token-management.controller.js';
 import { TokenRevocationService } from './token-revocation.service.js';
 
 @Module({
-  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule, ClientsModule],
+  imports: [UsersModule, SessionsModule, KeysModule, AuditModule, ThrottleModule, ClientsModule, AccountModule],
   controllers: [AuthController, TokenManagementController, RevocationFeedController, OAuthTokenController],
   providers: [
     AuthService,

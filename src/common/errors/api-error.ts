@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'conflict'
   | 'not_found'
   | 'payload_too_large'
+  // 403 from login when REQUIRE_VERIFIED_EMAIL is on and the (correct) password's account is unverified
+  | 'email_not_verified'
   | 'service_unavailable'
   | 'server_error'
   // RFC 6749 §5.2, on the OAuth endpoints (see oauth-errors.ts)
