@@ -24,6 +24,17 @@ export function invalidMailToken(): ApiError {
 /** How long this replica trusts an "unverified" it read, before asking the database again (see isVerified). */
 const UNVERIFIED_MEMORY_MS = 1000;
 const MEMORY_ENTRIES = 100_000;
+/** /auth/me does not wait on a slow or frozen database for this: past it, the token's word stands. */
+const LOOKUP_TIMEOUT_MS = 500;
+
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Verification of the account's email address: the mail (at registration, on request, and on a
@@ -122,7 +133,14 @@ export class EmailVerification {
     const now = this.clock.now().getTime();
     const checkedAt = this.unverified.get(userId);
     if (!fresh && checkedAt !== undefined && now - checkedAt < UNVERIFIED_MEMORY_MS) return false;
-    const verified = await this.accounts.isEmailVerified(userId);
+    let verified: boolean;
+    try {
+      verified = fresh ? await this.accounts.isEmailVerified(userId) : await withinMs(this.accounts.isEmailVerified(userId), LOOKUP_TIMEOUT_MS);
+    } catch (error) {
+      // /auth/me keeps working while the database is down: the token's word then.
+      if (fresh) throw error;
+      return false;
+    }
     this.remember(userId, verified, now);
     return verified;
   }

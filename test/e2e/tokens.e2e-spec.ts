@@ -62,6 +62,7 @@ describe('token lifecycle', () => {
         roles: ['user'],
         email: 'ann@example.com',
         gen: 0,
+        email_verified: false,
       });
     });
 
@@ -120,7 +121,7 @@ describe('token lifecycle', () => {
     it('login → me → refresh → me → reuse of the old token revokes the whole session', async () => {
       const userId = await createUser(t, 'ann@example.com');
       const first = await login(t, 'ann@example.com');
-      await me(first.access_token).expect(200, { id: userId, email: 'ann@example.com', roles: ['user'] });
+      await me(first.access_token).expect(200, { id: userId, email: 'ann@example.com', roles: ['user'], email_verified: false });
 
       const second = (await refresh(first.refresh_token).expect(200)).body as TokenPair;
       expect(second.refresh_token).not.toBe(first.refresh_token);
