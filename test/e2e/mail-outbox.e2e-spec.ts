@@ -89,10 +89,18 @@ describe('mail outbox', () => {
         vi.spyOn(clock, 'now').mockImplementation(() => new Date(real().getTime() + 86400_000 + 1000));
         const { MailRetention } = await import('../../src/mail/mail-retention.js');
         expect((await t.app.get(MailRetention).run()).abandoned).toBeGreaterThanOrEqual(1);
+        const [abandoned] = (await t.dataSource.query(`SELECT abandoned_at, text_body FROM mail_outbox WHERE recipient = 'expired-link@example.com'`)) as Array<{
+          abandoned_at: Date | null;
+          text_body: string;
+        }>;
+        expect(abandoned).toMatchObject({ abandoned_at: expect.any(Date), text_body: '' });
+        const finished = ((await t.dataSource.query('SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL OR abandoned_at IS NOT NULL')) as Array<{ id: string }>).map(
+          (row) => row.id,
+        );
         vi.restoreAllMocks();
         vi.spyOn(clock, 'now').mockImplementation(() => new Date(real().getTime() + 9 * 86400_000));
         await t.app.get(MailRetention).run();
-        expect(await t.dataSource.query('SELECT 1 FROM mail_outbox')).toHaveLength(0);
+        expect(await t.dataSource.query('SELECT 1 FROM mail_outbox WHERE id = ANY($1::uuid[])', [finished])).toHaveLength(0);
       } finally {
         vi.restoreAllMocks();
         await catcher.listen();
