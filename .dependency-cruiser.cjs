@@ -5,13 +5,15 @@
  *   users                                accounts and passwords
  *   throttle                             budgets and trusted devices (on users)
  *   clients, keys                        service clients (throttled), signing keys (naming the clients' algorithms)
+ *   mail                                 the outbox and its sender (on users)
  *   sessions                             on users and clients
+ *   account                              self-service and recovery (on sessions, throttle, mail)
  *   auth, admin, health                  the top: nothing below imports them
  *   app.module, create-app, entities...  the composition root at src/
  * database/ names no feature (the entity list lives in src/entities.ts), no cycles anywhere, and
  * the verifier kit (packages/verifier) stands alone: nothing from src/ or test/.
  */
-const FEATURES = '(users|clients|keys|throttle|sessions|auth|admin|health)';
+const FEATURES = '(users|clients|keys|throttle|mail|sessions|account|auth|admin|health)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -57,6 +59,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(clients|keys)/' },
       to: { path: '^src/(sessions|auth|admin|health)/' },
+    },
+    {
+      name: 'mail-below-features',
+      comment: 'The outbox delivers what others queue; it knows users (its foreign key) and nothing above.',
+      severity: 'error',
+      from: { path: '^src/mail/' },
+      to: { path: '^src/(throttle|clients|keys|sessions|account|auth|admin|health)/' },
+    },
+    {
+      name: 'account-above-sessions',
+      comment: 'Self-service builds on users, sessions, throttling and mail; none of them imports it.',
+      severity: 'error',
+      from: { path: '^src/(users|throttle|clients|keys|mail|sessions)/' },
+      to: { path: '^src/account/' },
     },
     {
       name: 'sessions-below-auth-and-admin',

@@ -1,7 +1,9 @@
 /** Every entity of the service: the composition root hands them to the one data source (database/ names no feature). */
+import { MailToken } from './account/mail-token.entity.js';
 import { AuditEvent } from './audit/audit-event.entity.js';
 import { RevokedClientToken, ServiceClient, UsedClientAssertion } from './clients/service-client.entity.js';
 import { SigningKey } from './keys/signing-key.entity.js';
+import { OutboxMessage } from './mail/outbox-message.entity.js';
 import { RefreshToken } from './sessions/refresh-token.entity.js';
 import { Session } from './sessions/session.entity.js';
 import { LoginGuessBudget, LoginThrottle, RateLimitCounter, TrustedDevice } from './throttle/throttle.entities.js';
@@ -20,4 +22,6 @@ export const entities = [
   ServiceClient,
   UsedClientAssertion,
   RevokedClientToken,
+  MailToken,
+  OutboxMessage,
 ];

@@ -18,7 +18,17 @@ export type AuditEventType =
   | 'client_enabled'
   | 'client_secret_rotated'
   | 'client_deleted'
-  | 'client_token_revoked';
+  | 'client_token_revoked'
+  | 'password_changed'
+  | 'password_change_failed'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'password_reset_failed'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'email_verification_failed'
+  | 'account_deleted'
+  | 'account_deletion_failed';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -39,6 +49,16 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'client_secret_rotated',
   'client_deleted',
   'client_token_revoked',
+  'password_changed',
+  'password_change_failed',
+  'password_reset_requested',
+  'password_reset',
+  'password_reset_failed',
+  'email_verification_sent',
+  'email_verified',
+  'email_verification_failed',
+  'account_deleted',
+  'account_deletion_failed',
 ];
 
 /** Ids, reasons, roles and counts: nothing a caller typed as a secret ever goes here. */

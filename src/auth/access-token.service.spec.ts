@@ -41,6 +41,7 @@ describe('AccessTokenService', () => {
       tokenId: expect.any(String),
       issuedAt: clock.nowSeconds(),
       tokenGeneration: 3,
+      emailVerified: false,
     });
   });
 

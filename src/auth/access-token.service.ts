@@ -36,6 +36,8 @@ export interface UserAccessTokenClaims {
   readonly email: string;
   /** The user's token generation at issue; revoking all of a user's tokens raises theirs. */
   readonly gen: number;
+  /** Whether the email was verified when the token was issued; absent from tokens signed before it existed. */
+  readonly email_verified?: boolean;
 }
 
 /** A service client's own token (client credentials), RFC 9068: `sub` = `client_id`, `scope`, no session. */
@@ -96,6 +98,7 @@ export class AccessTokenService {
       roles: subject.roles,
       email: subject.email,
       gen: subject.tokenGeneration,
+      email_verified: subject.emailVerified === true,
     });
   }
 
@@ -211,11 +214,12 @@ export class AccessTokenService {
 
   private userClaims(claims: Record<string, unknown>, common: CommonClaims): UserAccessTokenClaims | undefined {
     // Tokens signed before generations existed carry none: generation 0, void once the user's rises.
-    const { sid, email, roles, gen = 0, client_id: clientId = this.config.tokens.firstPartyClientId } = claims;
+    const { sid, email, roles, gen = 0, client_id: clientId = this.config.tokens.firstPartyClientId, email_verified: emailVerified } = claims;
     if (typeof sid !== 'string' || typeof email !== 'string' || !isStringArray(roles) || !Number.isSafeInteger(gen) || typeof clientId !== 'string') {
       return undefined;
     }
-    return { ...common, client_id: clientId, sid, roles, email, gen: gen as number };
+    if (emailVerified !== undefined && typeof emailVerified !== 'boolean') return undefined;
+    return { ...common, client_id: clientId, sid, roles, email, gen: gen as number, ...(emailVerified === undefined ? {} : { email_verified: emailVerified }) };
   }
 
   private clientClaims(claims: Record<string, unknown>, common: CommonClaims): ClientAccessTokenClaims | undefined {
@@ -247,6 +251,7 @@ function userPrincipal(claims: UserAccessTokenClaims): AuthenticatedUser {
     tokenId: claims.jti,
     issuedAt: claims.iat,
     tokenGeneration: claims.gen,
+    emailVerified: claims.email_verified,
   };
 }
 

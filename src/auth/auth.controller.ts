@@ -8,6 +8,8 @@ import { clientContext } from '../common/client-context.js';
 import { toUserResponse, UserResponseDto } from '../users/user-response.dto.js';
 import { RateLimited } from '../throttle/ip-rate-limit.guard.js';
 import { UsersService } from '../users/users.service.js';
+import { EmailVerification } from '../account/email-verification.service.js';
+import { MeResponseDto } from './dto/me-response.dto.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
@@ -24,6 +26,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly refreshCookie: RefreshCookie,
+    private readonly verification: EmailVerification,
   ) {}
 
   @Public()
@@ -33,7 +36,10 @@ export class AuthController {
   @HttpCode(HttpStatus.CREATED)
   @ApiCreatedResponse({ type: UserResponseDto })
   async register(@Body() body: RegisterDto): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.register(body.email, body.password));
+    // The account and its first verification mail commit together; the mail leaves right after.
+    const user = await this.users.register(body.email, body.password, this.verification.onRegistered);
+    this.verification.mailQueued();
+    return toUserResponse(user);
   }
 
   @Public()
@@ -87,17 +93,20 @@ export class AuthController {
     this.refreshCookie.clear(reply);
   }
 
-  /** Answered from the verified token alone: no database on this path. A service client's token describes the client. */
+  /**
+   * Answered from the verified token alone (no database on this path), except `email_verified` when
+   * the token says false: see EmailVerification.isVerified. A service client's token describes the client.
+   */
   @ApiOperation({ summary: 'Who the access token speaks for' })
   @Get('me')
   @ApiBearerAuth()
-  @ApiExtraModels(UserResponseDto, ServiceClientPrincipalDto)
-  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(UserResponseDto) }, { $ref: getSchemaPath(ServiceClientPrincipalDto) }] } })
-  me(@CurrentPrincipal() principal: AuthenticatedPrincipal): UserResponseDto | ServiceClientPrincipalDto {
+  @ApiExtraModels(MeResponseDto, ServiceClientPrincipalDto)
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(MeResponseDto) }, { $ref: getSchemaPath(ServiceClientPrincipalDto) }] } })
+  async me(@CurrentPrincipal() principal: AuthenticatedPrincipal): Promise<MeResponseDto | ServiceClientPrincipalDto> {
     if (principal.kind === 'client') {
       return { id: principal.id, client_id: principal.id, roles: [...principal.roles], scope: principal.scopes.join(' ') };
     }
-    return toUserResponse(principal);
+    return { ...toUserResponse(principal), email_verified: await this.verification.isVerified(principal.id, principal.emailVerified) };
   }
 
   private presentedRefreshToken(body: RefreshTokenDto, request: FastifyRequest): string {

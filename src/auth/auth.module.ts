@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_GUARD } from '@nestjs/core';
+import { AccountModule } from '../account/account.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { KeysModule } from '../keys/keys.module.js';
@@ -34,6 +35,7 @@ import { TokenRevocationService } from './token-revocation.service.js';
     AuditModule,
     ThrottleModule,
     ClientsModule,
+    AccountModule,
     PassportModule,
     JwtModule.registerAsync({ imports: [KeysModule], inject: [KeysService], useFactory: jwtModuleOptions }),
   ],

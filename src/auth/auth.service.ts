@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { EmailVerification } from '../account/email-verification.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
@@ -35,6 +37,8 @@ export class AuthService {
     private readonly throttle: LoginThrottle,
     private readonly devices: TrustedDevices,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly verification: EmailVerification,
   ) {}
 
   /**
@@ -59,10 +63,18 @@ export class AuthService {
       throw ApiError.invalidCredentials(reason);
     }
     await this.throttle.succeeded(attempt);
-    if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
-      await this.users.setPasswordHash(user.id, await this.passwords.hash(password));
+    if (this.config.mail.requireVerifiedEmail && !user.emailVerified) {
+      // Only after the password matched: a wrong one gets the same 401 as always, so this says nothing to a guesser.
+      await this.verification.refusedLogin(user, client);
+      this.metrics.logins.inc({ outcome: 'failure' });
+      throw ApiError.emailNotVerified();
     }
-    const tokens = await this.openSession(user, client);
+    let verifiedHash = user.passwordHash;
+    if (outcome === 'legacy' || this.passwords.needsRehash(user.passwordHash)) {
+      const rehashed = await this.passwords.hash(password);
+      if (await this.users.setPasswordHash(user.id, rehashed, user.passwordHash)) verifiedHash = rehashed;
+    }
+    const tokens = await this.openSession(user, verifiedHash, client);
     this.metrics.logins.inc({ outcome: 'success' });
     return { tokens, newDevice: attempt.budgeted ? await this.devices.trust(user.id) : undefined };
   }
@@ -72,12 +84,14 @@ export class AuthService {
    * changed the user meanwhile, the user is read again and the tokens signed anew, or the login
    * refused if the account is now disabled.
    */
-  private async openSession(user: User, client: ClientContext): Promise<TokenResponseDto> {
+  private async openSession(user: User, passwordHash: string, client: ClientContext): Promise<TokenResponseDto> {
     let subject: User | null = user;
+    // A password changed or reset since it was checked ends the attempt: the session opens only under the hash verified.
     for (let attempt = 0; attempt < MAX_SESSION_OPENING_ATTEMPTS && subject !== null && !subject.disabled; attempt++) {
-      const tokens = await this.sessions.start(subject, client, this.issueTokens);
+      const tokens = await this.sessions.start(subject, client, this.issueTokens, { passwordHash });
       if (tokens !== undefined) return tokens;
       subject = await this.users.findById(user.id);
+      if (subject?.passwordHash !== passwordHash) break;
     }
     throw ApiError.invalidCredentials();
   }

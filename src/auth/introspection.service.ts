@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EmailVerification } from '../account/email-verification.service.js';
 import { ClientsRepository } from '../clients/clients.repository.js';
 import { Clock } from '../common/clock.js';
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
@@ -31,6 +32,7 @@ export class IntrospectionService {
     private readonly revocationList: RevocationList,
     private readonly clients: ClientsRepository,
     private readonly clock: Clock,
+    private readonly verification: EmailVerification,
   ) {}
 
   async introspect(token: string): Promise<IntrospectionResponse> {
@@ -42,7 +44,10 @@ export class IntrospectionService {
       return INACTIVE;
     }
     if (isClientToken(claims)) return (await this.isClientTokenLive(claims)) ? { active: true, token_type: 'access_token', ...claims } : INACTIVE;
-    return (await this.isAccessTokenLive(claims)) ? { active: true, token_type: 'access_token', username: claims.email, ...claims } : INACTIVE;
+    if (!(await this.isAccessTokenLive(claims))) return INACTIVE;
+    // Live from the database, like the rest of the answer: a token issued before the link was opened says false.
+    const emailVerified = await this.verification.isVerified(claims.sub, claims.email_verified, true);
+    return { active: true, token_type: 'access_token', username: claims.email, ...claims, email_verified: emailVerified };
   }
 
   private async introspectRefreshToken(presented: string): Promise<IntrospectionResponse> {

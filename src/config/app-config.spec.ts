@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactDatabaseUrl, withDatabaseUrl } from './app-config.js';
+import { ConfigError, loadConfig, redactDatabaseUrl, redactSmtpUrl, withDatabaseUrl } from './app-config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -36,12 +36,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'x', DATABASE_POOL_SIZE: 'y' })).toThrow(/PORT[\s\S]*DATABASE_POOL_SIZE/);
   });
 
-  it.each(['DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK'])('requires %s in production instead of a development default', (name) => {
+  it.each(['DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK', 'SMTP_URL'])('requires %s in production instead of a development default', (name) => {
     const production = {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://db:5432/auth',
       JWT_ISSUER: 'https://auth.example.com',
       KEYS_KEK: Buffer.alloc(32, 1).toString('base64'),
+      SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
     };
     expect(loadConfig(production).nodeEnv).toBe('production');
     expect(() => loadConfig({ ...production, [name]: undefined })).toThrow(new RegExp(`${name}: is required when NODE_ENV=production`));
@@ -114,5 +115,38 @@ describe('FIRST_PARTY_CLIENT_ID', () => {
     expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web app' })).toThrow(/FIRST_PARTY_CLIENT_ID/);
     expect(() => loadConfig({ INTROSPECTION_CLIENTS: `auth-service:${digest}` })).toThrow(/INTROSPECTION_CLIENTS: must not name the first-party client id/);
     expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web', INTROSPECTION_CLIENTS: `auth-service:${digest}` })).not.toThrow();
+  });
+
+  it('reads the mail settings: PUBLIC_URL defaults to the issuer, MAIL_FROM to no-reply at its host, lifetimes per the contract', () => {
+    const defaults = loadConfig({ JWT_ISSUER: 'https://auth.example.com' }).mail;
+    expect(defaults).toEqual({
+      smtpUrl: undefined,
+      from: 'auth-service <no-reply@auth.example.com>',
+      publicUrl: 'https://auth.example.com/',
+      passwordResetTtlSeconds: 1800,
+      emailVerificationTtlSeconds: 86400,
+      requireVerifiedEmail: false,
+    });
+    const own = loadConfig({
+      SMTP_URL: 'smtp://user:p%40ss@mail.internal:2525',
+      MAIL_FROM: 'Example <accounts@example.com>',
+      PUBLIC_URL: 'https://app.example.com/account',
+      PASSWORD_RESET_TTL: '600',
+      EMAIL_VERIFICATION_TTL: '3600',
+      REQUIRE_VERIFIED_EMAIL: 'true',
+    }).mail;
+    expect(own).toMatchObject({ from: 'Example <accounts@example.com>', publicUrl: 'https://app.example.com/account/', requireVerifiedEmail: true });
+    expect(redactSmtpUrl(own.smtpUrl!)).toBe('smtp://user:***@mail.internal:2525');
+  });
+
+  it.each([
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['MAIL_FROM', 'not an address'],
+    ['PUBLIC_URL', 'ftp://app.example.com'],
+    ['PASSWORD_RESET_TTL', '10'],
+    ['EMAIL_VERIFICATION_TTL', 'soon'],
+    ['REQUIRE_VERIFIED_EMAIL', 'yes'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
   });
 });

@@ -85,6 +85,18 @@ export interface AppConfig {
     /** How long audit events are kept. */
     readonly auditSeconds: number;
   };
+  /** Account recovery and verification mails (issue 18). */
+  readonly mail: {
+    /** smtp:// or smtps:// with credentials; undefined: mails are written to the log (refused in production). */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    /** Base of the links in mails (the web app's pages that post the token back); ends with "/". */
+    readonly publicUrl: string;
+    readonly passwordResetTtlSeconds: number;
+    readonly emailVerificationTtlSeconds: number;
+    /** Login is refused (403 email_not_verified, after the password matched) until the email is verified. */
+    readonly requireVerifiedEmail: boolean;
+  };
   /** Service credentials for POST /auth/introspect: client id -> SHA-256 of its secret. */
   readonly introspectionClients: ReadonlyMap<string, Buffer>;
   /** An admin to create at start when none exists (BOOTSTRAP_ADMIN_EMAIL/PASSWORD). */
@@ -285,6 +297,29 @@ class EnvironmentVariables {
   // Above the one-minute margin the JWKS Cache-Control keeps (see jwksMaxAgeSeconds).
   @IntegerVariable(120)
   KEY_PUBLISH_AHEAD = 1800;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['smtp', 'smtps'], require_tld: false, require_protocol: true }, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  // A display name may come first: "Example <no-reply@example.com>".
+  @IsOptional()
+  @Matches(/^[^\r\n]*<?[^\s<>@]+@[^\s<>@]+>?$/, { message: 'MAIL_FROM must be an address, optionally with a display name: Name <a@b.example>' })
+  MAIL_FROM?: string;
+
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  PUBLIC_URL?: string;
+
+  @IntegerVariable(60, 86400)
+  PASSWORD_RESET_TTL = 1800;
+
+  @IntegerVariable(60, 2_592_000)
+  EMAIL_VERIFICATION_TTL = 86400;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  REQUIRE_VERIFIED_EMAIL = false;
 }
 
 /** Variables whose empty value means "unset", as shells and compose files often leave them. */
@@ -327,6 +362,9 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
     if (vars.KEYS_KEK === undefined) {
       problems.push('KEYS_KEK: is required when NODE_ENV=production (the generated development KEK lives in a local file)');
     }
+    if (vars.SMTP_URL === undefined) {
+      problems.push('SMTP_URL: is required when NODE_ENV=production (without it recovery and verification mails are only logged)');
+    }
   }
   return problems;
 }
@@ -334,6 +372,24 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
 function parseTrustProxy(value: string | undefined): AppConfig['trustProxy'] {
   if (value === undefined) return false;
   return value === 'loopback' ? value : value.split(',').map((entry) => entry.trim());
+}
+
+function mailConfig(vars: EnvironmentVariables): AppConfig['mail'] {
+  const issuer = vars.JWT_ISSUER ?? `http://localhost:${vars.PORT}`;
+  const publicUrl = vars.PUBLIC_URL ?? issuer;
+  return {
+    smtpUrl: vars.SMTP_URL,
+    from: vars.MAIL_FROM ?? `auth-service <no-reply@${new URL(publicUrl).hostname}>`,
+    publicUrl: publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`,
+    passwordResetTtlSeconds: vars.PASSWORD_RESET_TTL,
+    emailVerificationTtlSeconds: vars.EMAIL_VERIFICATION_TTL,
+    requireVerifiedEmail: vars.REQUIRE_VERIFIED_EMAIL,
+  };
+}
+
+/** An SMTP URL may carry a password; this is the form that may appear in a log line. */
+export function redactSmtpUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
 }
 
 /**
@@ -402,6 +458,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sessionSeconds: vars.SESSION_RETENTION,
       auditSeconds: vars.AUDIT_RETENTION,
     },
+    mail: mailConfig(vars),
     introspectionClients: new Map(
       (vars.INTROSPECTION_CLIENTS?.split(',') ?? []).map((entry) => {
         const [clientId, secretHash] = entry.trim().split(':') as [string, string];

@@ -37,17 +37,34 @@ export class RevocationBatch {
    * @returns the sessions ended
    */
   async revokeAllSessionsOf(userId: string, reason: SessionRevocationReason): Promise<number> {
-    const result = await this.manager
+    const ended = await this.revokeSessionsOf(userId, reason);
+    await this.voidAccessTokensOf(userId);
+    return ended;
+  }
+
+  /**
+   * Ends every live session of the user but `keepSessionId` (the caller's), each announced by id,
+   * so their access tokens are refused by `sid`. The generation is NOT raised: that would void the
+   * caller's own access token too. The caller holds the user's row FOR UPDATE, so a login racing
+   * this either opened its session before (and it is ended here) or opens it after, under the
+   * state this transaction leaves (see SessionsRepository.open).
+   * @returns the sessions ended
+   */
+  async revokeOtherSessionsOf(userId: string, keepSessionId: string, reason: SessionRevocationReason): Promise<number> {
+    return this.revokeSessionsOf(userId, reason, keepSessionId);
+  }
+
+  private async revokeSessionsOf(userId: string, reason: SessionRevocationReason, keepSessionId?: string): Promise<number> {
+    const query = this.manager
       .createQueryBuilder()
       .update(Session)
       .set({ revokedAt: this.at, revokedReason: reason })
-      .where({ userId, revokedAt: IsNull() })
-      .returning('id')
-      .execute();
+      .where({ userId, revokedAt: IsNull() });
+    if (keepSessionId !== undefined) query.andWhere('id <> :keepSessionId', { keepSessionId });
+    const result = await query.returning('id').execute();
     const ended = (result.raw as Array<{ id: string }>).map((row) => row.id);
     this.metrics.revocations.inc({ reason }, ended.length);
     for (const id of ended) this.events.push({ kind: 'session', id, at: this.at.getTime() });
-    await this.voidAccessTokensOf(userId);
     return ended.length;
   }
 

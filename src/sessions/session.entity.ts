@@ -1,7 +1,17 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 import { User } from '../users/user.entity.js';
 
-export type SessionRevocationReason = 'logout' | 'refresh_token_reuse' | 'revoked_by_client' | 'revoked_by_admin' | 'user_disabled';
+export type SessionRevocationReason =
+  | 'logout'
+  | 'refresh_token_reuse'
+  | 'revoked_by_client'
+  | 'revoked_by_admin'
+  | 'user_disabled'
+  // Account self-service (issue 18)
+  | 'revoked_by_user'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_deleted';
 
 /** A login: the family of refresh tokens it rotates through, and the `sid` claim of its access tokens. */
 @Entity({ name: 'sessions' })

@@ -21,6 +21,7 @@ export interface LockedRefreshToken {
   roles: string[];
   disabled: boolean;
   tokenGeneration: number;
+  emailVerified: boolean;
 }
 
 export interface SessionOpening {
@@ -28,6 +29,11 @@ export interface SessionOpening {
   readonly userId: string;
   /** The user's token generation the access token was signed under; the session opens only if it is still current. */
   readonly tokenGeneration: number;
+  /**
+   * The password hash the login verified: the session opens only if it is still the account's,
+   * so a login that checked the old password while it was being changed or reset opens nothing.
+   */
+  readonly passwordHash?: string;
   readonly at: Date;
   readonly expiresAt: Date;
   readonly client: ClientContext;
@@ -79,10 +85,11 @@ export class SessionsRepository {
       opening.refreshTokenHash,
       opening.refreshExpiresAt,
       opening.tokenGeneration,
+      opening.passwordHash ?? null,
     ];
     const rows = (await this.dataSource.query(
       `WITH subject AS (
-         SELECT id FROM users WHERE id = $2 AND token_generation = $10 AND NOT disabled FOR KEY SHARE
+         SELECT id FROM users WHERE id = $2 AND token_generation = $10 AND NOT disabled AND ($11::text IS NULL OR password_hash = $11) FOR KEY SHARE
        ), opened AS (
          INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent)
          SELECT $1::uuid, id, $3::timestamptz, $3::timestamptz, $4::timestamptz, $5::text, $6::text FROM subject RETURNING id
@@ -106,7 +113,8 @@ export class SessionsRepository {
     const [token] = (await manager.query(
       `SELECT t.id, t.session_id AS "sessionId", t.used_at AS "usedAt", t.expires_at AS "expiresAt",
               t.rotation_replay AS "rotationReplay", s.expires_at AS "sessionExpiresAt", s.revoked_at AS "sessionRevokedAt",
-              u.id AS "userId", u.email, u.roles, u.disabled, u.token_generation AS "tokenGeneration"
+              u.id AS "userId", u.email, u.roles, u.disabled, u.token_generation AS "tokenGeneration",
+              u.email_verified AS "emailVerified"
        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
        WHERE t.token_hash = $1
        FOR UPDATE OF t FOR KEY SHARE OF u`,

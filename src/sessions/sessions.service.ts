@@ -67,7 +67,12 @@ export class SessionsService {
    * @returns undefined when the user was changed (roles, disabled, all sessions ended) after
    *   `user` was read: the tokens signed from it are discarded and the caller reads the user again
    */
-  async start<T extends object>(user: TokenSubject, client: ClientContext, issue: IssueTokens<T>): Promise<T | undefined> {
+  async start<T extends object>(
+    user: TokenSubject,
+    client: ClientContext,
+    issue: IssueTokens<T>,
+    options: { passwordHash?: string } = {},
+  ): Promise<T | undefined> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.config.tokens.refreshAbsoluteTtlSeconds * 1000);
@@ -78,6 +83,7 @@ export class SessionsService {
       sessionId,
       userId: user.id,
       tokenGeneration: user.tokenGeneration,
+      passwordHash: options.passwordHash,
       at: now,
       expiresAt,
       client,
@@ -108,7 +114,7 @@ export class SessionsService {
 
       const successor = generateRefreshToken();
       const successorExpiresAt = refreshTokenExpiry(now, token.sessionExpiresAt, this.lifetimes);
-      const user = { id: token.userId, email: token.email, roles: token.roles, tokenGeneration: token.tokenGeneration };
+      const user = { id: token.userId, email: token.email, roles: token.roles, tokenGeneration: token.tokenGeneration, emailVerified: token.emailVerified };
       const response = issue({ user, sessionId: token.sessionId, refreshToken: successor, refreshExpiresIn: secondsBetween(now, successorExpiresAt) });
       const rotated = await this.repository.rotate(manager, {
         token,

@@ -19,6 +19,10 @@ export class User {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
+  /** Set once the owner opened a verification (or password reset) link sent to `email`. */
+  @Column({ name: 'email_verified', type: 'boolean', default: false })
+  emailVerified!: boolean;
+
   /**
    * Raised by every change that voids the user's access tokens (roles, disabling, ending all
    * sessions). Each token carries the generation it was issued under; an older one is refused.

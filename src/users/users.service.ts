@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, QueryFailedError, Repository, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
@@ -37,10 +37,15 @@ export class UsersService {
    * taken email, so two concurrent registrations of one address cannot both succeed.
    * @param email already in canonical form (see normalizeEmail)
    */
-  async register(email: string, password: string): Promise<User> {
+  async register(email: string, password: string, onCreated?: (manager: EntityManager, user: User) => Promise<void>): Promise<User> {
     const passwordHash = await this.passwords.hash(password);
     try {
-      return await this.users.save(this.users.create({ email, passwordHash }));
+      // With onCreated (the verification mail), the account and what it writes commit together.
+      return await this.dataSource.transaction(async (manager) => {
+        const user = await manager.save(manager.create(User, { email, passwordHash }));
+        await onCreated?.(manager, user);
+        return user;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.conflict('An account with this email already exists');
       throw error;
@@ -56,8 +61,14 @@ export class UsersService {
     return this.users.findOneBy({ id });
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash });
+  /**
+   * Replaces a hash by a new one of the same password (a rehash), only while `previous` is still
+   * the account's: a password changed or reset meanwhile is never overwritten by the old one.
+   * @returns whether it was replaced
+   */
+  async setPasswordHash(id: string, passwordHash: string, previous: string): Promise<boolean> {
+    const result = await this.users.update({ id, passwordHash: previous }, { passwordHash });
+    return (result.affected ?? 0) > 0;
   }
 
   /** In email order; `emailPrefix` matches literally (no wildcards). */
@@ -85,7 +96,7 @@ export class UsersService {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_CREATION_LOCK_KEY]);
       if (options.onlyIfNoAdmin && (await this.usersRepository.lockWithActiveAdmins(manager, [])).length > 0) return 'admin_exists';
       if (await manager.existsBy(User, { email })) return 'email_taken';
-      const admin = await manager.save(manager.create(User, { email, passwordHash, roles: ['user', ADMIN_ROLE] }));
+      const admin = await manager.save(manager.create(User, { email, passwordHash, roles: ['user', ADMIN_ROLE], emailVerified: true }));
       await this.audit.record({ type: 'admin_created', userId: admin.id, details: { via: options.via } }, manager);
       this.logger.log(`Created admin ${admin.id} (${options.via})`);
       return 'created';

@@ -133,9 +133,9 @@ describe('Kubernetes manifests', () => {
     expect(find('PodDisruptionBudget', 'auth-service').spec.selector.matchLabels).toEqual(labels);
   });
 
-  it('take DATABASE_URL, DATABASE_DIRECT_URL and KEYS_KEK from the Secret template, and only documented variables', () => {
+  it('take DATABASE_URL, DATABASE_DIRECT_URL, KEYS_KEK and SMTP_URL from the Secret template, and only documented variables', () => {
     const secret = find('Secret', 'auth-service');
-    for (const name of ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'KEYS_KEK']) {
+    for (const name of ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'KEYS_KEK', 'SMTP_URL']) {
       const variable = container.env.find((entry: { name: string }) => entry.name === name);
       expect(variable.valueFrom.secretKeyRef).toEqual({ name: 'auth-service', key: name });
       expect(secret.stringData).toHaveProperty(name);
@@ -176,7 +176,7 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
 
   it('runs the service next to postgres:16 with a healthcheck the service waits for', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['auth', 'postgres']);
+    expect(Object.keys(compose.services).sort()).toEqual(['auth', 'mailpit', 'postgres']);
     expect(compose.services.postgres.image).toBe('postgres:16');
     expect(compose.services.postgres.healthcheck.test.join(' ')).toContain('pg_isready');
     expect(compose.services.auth.depends_on.postgres.condition).toBe('service_healthy');
@@ -186,7 +186,17 @@ describe('docker-compose.yml', () => {
   it('sets only variables the README documents, including what production requires', () => {
     const names = Object.keys(compose.services.auth.environment);
     for (const name of names) expect(documentedVariables).toContain(name);
-    expect(names).toEqual(expect.arrayContaining(['NODE_ENV', 'DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK']));
+    expect(names).toEqual(expect.arrayContaining(['NODE_ENV', 'DATABASE_URL', 'JWT_ISSUER', 'KEYS_KEK', 'SMTP_URL']));
+  });
+
+  it('sends the mails to a mail catcher on a pinned tag, whose web UI is published on localhost only', () => {
+    const mailpit = compose.services.mailpit;
+    expect(mailpit.image).toMatch(/^axllent\/mailpit:v\d+\.\d+\.\d+$/);
+    const smtp = new URL(compose.services.auth.environment.SMTP_URL);
+    expect([smtp.protocol, smtp.hostname, smtp.port]).toEqual(['smtp:', 'mailpit', '1025']);
+    expect(() => loadConfig({ SMTP_URL: compose.services.auth.environment.SMTP_URL })).not.toThrow();
+    expect(mailpit.ports).toEqual(['127.0.0.1:8025:8025']);
+    expect(compose.services.auth.depends_on).toHaveProperty('mailpit');
   });
 });
 

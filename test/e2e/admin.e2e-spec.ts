@@ -254,6 +254,8 @@ describe('admin routes', () => {
       } while (cursor !== null);
       expect([...types].sort()).toEqual(
         [
+          // every registration mails a verification link
+          'email_verification_sent',
           'key_rotated',
           'login_failed',
           'login_succeeded',

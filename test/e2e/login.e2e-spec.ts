@@ -51,6 +51,7 @@ describe('POST /auth/login', () => {
         roles: ['user'],
         email: 'ann@example.com',
         gen: 0,
+        email_verified: false,
       });
     });
 

@@ -34,6 +34,14 @@ const CONTRACT_ROUTES = [
   'delete /admin/clients/{id}',
   'get /health/live',
   'get /health/ready',
+  'post /auth/password',
+  'get /auth/sessions',
+  'delete /auth/sessions/{sid}',
+  'delete /auth/me',
+  'post /auth/password/forgot',
+  'post /auth/password/reset',
+  'post /auth/email/verify',
+  'post /auth/email/verify/resend',
 ];
 
 describe('operations', () => {
@@ -57,6 +65,13 @@ describe('operations', () => {
     expect(document.paths['/auth/me']!.get!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/admin/users/{id}']!.patch!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/auth/register']!.post!.requestBody).toBeDefined();
+    for (const [path, method] of [['/auth/password', 'post'], ['/auth/sessions', 'get'], ['/auth/me', 'delete'], ['/auth/email/verify/resend', 'post']] as const) {
+      expect(document.paths[path]![method]!.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+    }
+    for (const path of ['/auth/password/forgot', '/auth/password/reset', '/auth/email/verify']) {
+      expect(document.paths[path]!.post!.security ?? [], path).toEqual([]);
+      expect(document.paths[path]!.post!.requestBody, path).toBeDefined();
+    }
   });
 
   it('GET /docs-json documents the form encoding of the OAuth endpoints and their RFC 6749 §5.2 errors', async () => {

@@ -33,7 +33,7 @@ describe('refresh tokens and sessions', () => {
     it('login → me → refresh → me → reuse of the old token revokes the whole session', async () => {
       const userId = await createUser(t, 'ann@example.com');
       const first = await login(t, 'ann@example.com');
-      await me(first.access_token).expect(200, { id: userId, email: 'ann@example.com', roles: ['user'] });
+      await me(first.access_token).expect(200, { id: userId, email: 'ann@example.com', roles: ['user'], email_verified: false });
 
       const second = (await refresh(first.refresh_token).expect(200)).body as TokenPair;
       expect(second.refresh_token).not.toBe(first.refresh_token);

@@ -21,6 +21,10 @@ const PUBLIC_ROUTES = new Set([
   'GET /.well-known/revocations',
   'GET /health/live',
   'GET /health/ready',
+  // Account recovery: the mailed token is the proof.
+  'POST /auth/password/forgot',
+  'POST /auth/password/reset',
+  'POST /auth/email/verify',
 ]);
 
 /** Every route the application registered, read from the controllers' own metadata. */

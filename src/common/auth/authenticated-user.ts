@@ -12,6 +12,8 @@ export interface AuthenticatedUser {
   readonly issuedAt: number;
   /** The user's token generation when the token was issued (`gen`); older than the user's now = revoked. */
   readonly tokenGeneration: number;
+  /** The `email_verified` claim; tokens from before it existed carry none. */
+  readonly emailVerified?: boolean;
 }
 
 /** A service client's own access token (client credentials): no user, no session. */

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'conflict'
   | 'not_found'
   | 'payload_too_large'
+  // 403 from login when REQUIRE_VERIFIED_EMAIL is on and the (correct) password's account is unverified
+  | 'email_not_verified'
   | 'service_unavailable'
   | 'server_error'
   // RFC 6749 §5.2, on the OAuth endpoints (see oauth-errors.ts)
@@ -48,6 +50,20 @@ export class ApiError extends HttpException {
   /** One answer for unknown email, wrong password and disabled account: no enumeration. */
   static invalidCredentials(detail?: string): ApiError {
     return new ApiError(HttpStatus.UNAUTHORIZED, 'invalid_credentials', 'Invalid email or password', {}, detail);
+  }
+
+  /** REQUIRE_VERIFIED_EMAIL: the password was right, the address is not verified yet (a new link was mailed, budget permitting). */
+  static emailNotVerified(): ApiError {
+    return new ApiError(
+      HttpStatus.FORBIDDEN,
+      'email_not_verified',
+      'The email address is not verified yet: open the link in the verification mail (a new one was sent)',
+    );
+  }
+
+  /** A mailed token (reset, verification) that does not work: unknown, used, superseded or expired. */
+  static invalidMailToken(): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'invalid_grant', 'Invalid, expired or already used token');
   }
 
   /** /auth/refresh: any unknown, expired, spent or malformed refresh token. */

@@ -7,6 +7,7 @@ import { TokenGenerationsAndRetention1795600000000 } from './1795600000000-Token
 import { LoginThrottlePerClient1795700000000 } from './1795700000000-LoginThrottlePerClient.js';
 import { CanonicalEmails1795700000001 } from './1795700000001-CanonicalEmails.js';
 import { ServiceClients1796020933735 } from './1796020933735-ServiceClients.js';
+import { AccountSelfService1796100000000 } from './1796100000000-AccountSelfService.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   LoginThrottlePerClient1795700000000,
   CanonicalEmails1795700000001,
   ServiceClients1796020933735,
+  AccountSelfService1796100000000,
 ];
