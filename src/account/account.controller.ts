@@ -50,7 +50,11 @@ export class AccountController {
   @Delete('sessions/:sid')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  async revokeSession(@Param('sid', UUID_PARAM) sid: string, @CurrentAccount() caller: AuthenticatedUser, @Req() request: FastifyRequest): Promise<void> {
+  async revokeSession(
+    @Param('sid', UUID_PARAM) sid: string,
+    @CurrentAccount() caller: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
     await this.account.revokeSession(caller, sid, clientContext(request));
   }
 

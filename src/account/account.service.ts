@@ -52,7 +52,10 @@ export class AccountService {
       await this.accounts.setPassword(manager, account.id, passwordHash, false);
       const ended = await revoke.revokeOtherSessionsOf(account.id, caller.sessionId, 'password_changed');
       await this.tokens.voidAll(manager, account.id, 'password_reset', at);
-      await this.audit.record({ type: 'password_changed', userId: account.id, sessionId: caller.sessionId, client, details: { sessions: ended } }, manager);
+      await this.audit.record(
+        { type: 'password_changed', userId: account.id, sessionId: caller.sessionId, client, details: { sessions: ended } },
+        manager,
+      );
     });
   }
 
@@ -91,7 +94,10 @@ export class AccountService {
       }
       const ended = await revoke.revokeAllSessionsOf(account.id, 'account_deleted');
       await this.loginThrottle.clear(manager, account.email);
-      await this.audit.record({ type: 'account_deleted', userId: account.id, sessionId: caller.sessionId, client, details: { sessions: ended } }, manager);
+      await this.audit.record(
+        { type: 'account_deleted', userId: account.id, sessionId: caller.sessionId, client, details: { sessions: ended } },
+        manager,
+      );
       await this.accounts.delete(manager, account.id);
     });
   }
@@ -103,7 +109,8 @@ export class AccountService {
   private async checkPassword(caller: AuthenticatedUser, password: string, client: ClientContext, failure: AuditEventType): Promise<string> {
     const attempt = await this.loginThrottle.reserve(caller.email, { ip: client.ip });
     const account = await this.accounts.find(caller.id);
-    const outcome = account === undefined ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(account.passwordHash, password);
+    const outcome =
+      account === undefined ? await this.passwords.verifyAgainstDummy(password) : await this.passwords.verify(account.passwordHash, password);
     if (account === undefined || (outcome !== 'match' && outcome !== 'legacy')) {
       await this.audit.record({ type: failure, userId: caller.id, sessionId: caller.sessionId, client, details: { reason: 'wrong_password' } });
       throw ApiError.invalidCredentials();

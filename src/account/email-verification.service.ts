@@ -113,7 +113,12 @@ export class EmailVerification {
       }
       failure = 'used';
     }
-    await this.audit.record({ type: 'email_verification_failed', userId: presented?.userId ?? null, client, details: { reason: failure ?? 'unknown' } });
+    await this.audit.record({
+      type: 'email_verification_failed',
+      userId: presented?.userId ?? null,
+      client,
+      details: { reason: failure ?? 'unknown' },
+    });
     throw ApiError.invalidMailToken();
   }
 

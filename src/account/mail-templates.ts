@@ -32,7 +32,10 @@ function compose(subject: string, lines: string[], link: string, action: string,
 export function passwordResetMail(link: string, ttlSeconds: number): MailContent {
   return compose(
     'Reset your password',
-    ['Someone (we hope you) asked to reset the password of your account.', `Open this link within ${lifetime(ttlSeconds)} to choose a new one; it works once:`],
+    [
+      'Someone (we hope you) asked to reset the password of your account.',
+      `Open this link within ${lifetime(ttlSeconds)} to choose a new one; it works once:`,
+    ],
     link,
     'Choose a new password',
     'If you did not ask for this, ignore this mail: your password stays as it is.',

@@ -86,8 +86,7 @@ export class MailTokensRepository {
       [tokenHash, purpose],
     )) as Array<{ userId: string; outcome: MailTokenOutcome | null; expiresAt: Date; disabled: boolean }>;
     if (row === undefined) return undefined;
-    const failure: TokenFailure | undefined =
-      row.outcome ?? (row.expiresAt <= now ? 'expired' : row.disabled ? 'account_disabled' : undefined);
+    const failure: TokenFailure | undefined = row.outcome ?? (row.expiresAt <= now ? 'expired' : row.disabled ? 'account_disabled' : undefined);
     return { userId: row.userId, usable: failure === undefined, ...(failure === undefined ? {} : { failure }) };
   }
 

@@ -93,7 +93,11 @@ export class AdminClientsService {
         deletedAt: null,
       } satisfies ServiceClient);
       await this.clients.insert(revoke.manager, row);
-      await this.record(revoke, { type: 'client_created', client: context, details: { client_id: id, auth_method: input.auth_method, by: actor.id } });
+      await this.record(revoke, {
+        type: 'client_created',
+        client: context,
+        details: { client_id: id, auth_method: input.auth_method, by: actor.id },
+      });
       return row;
     });
     return { ...toClientResponse(client, this.clock.now()), ...(secret === undefined ? {} : { client_secret: secret }) };
@@ -133,7 +137,12 @@ export class AdminClientsService {
    * A new secret; the one it replaces keeps working for `previousSecretTtl` seconds (0: not at all),
    * so the client's instances can be rolled over without an outage. One previous secret is kept.
    */
-  async rotateSecret(id: string, previousSecretTtl: number | undefined, actor: AuthenticatedUser, context: ClientContext): Promise<RotatedSecretResponseDto> {
+  async rotateSecret(
+    id: string,
+    previousSecretTtl: number | undefined,
+    actor: AuthenticatedUser,
+    context: ClientContext,
+  ): Promise<RotatedSecretResponseDto> {
     const ttl = previousSecretTtl ?? DEFAULT_PREVIOUS_SECRET_TTL;
     const secret = generateClientSecret();
     return this.asAdmin(actor, async (revoke) => {
@@ -181,12 +190,18 @@ export class AdminClientsService {
   }
 
   /** The keys a client registers: jwks or jwks_uri for private_key_jwt (exactly one), none for the secret methods. */
-  private keysFor(method: ClientAuthMethod, jwks: Record<string, unknown> | undefined, jwksUri: string | undefined): { jwks: JSONWebKeySet | null; jwksUri: string | null } {
+  private keysFor(
+    method: ClientAuthMethod,
+    jwks: Record<string, unknown> | undefined,
+    jwksUri: string | undefined,
+  ): { jwks: JSONWebKeySet | null; jwksUri: string | null } {
     if (method !== 'private_key_jwt') {
-      if (jwks !== undefined || jwksUri !== undefined) throw ApiError.invalidRequest(`jwks and jwks_uri are for private_key_jwt clients, not ${method}`);
+      if (jwks !== undefined || jwksUri !== undefined)
+        throw ApiError.invalidRequest(`jwks and jwks_uri are for private_key_jwt clients, not ${method}`);
       return { jwks: null, jwksUri: null };
     }
-    if ((jwks === undefined) === (jwksUri === undefined)) throw ApiError.invalidRequest('a private_key_jwt client needs exactly one of jwks and jwks_uri');
+    if ((jwks === undefined) === (jwksUri === undefined))
+      throw ApiError.invalidRequest('a private_key_jwt client needs exactly one of jwks and jwks_uri');
     if (jwksUri !== undefined) return { jwks: null, jwksUri: this.checkedJwksUri(jwksUri) };
     try {
       return { jwks: publicKeySet(jwks), jwksUri: null };
@@ -214,7 +229,11 @@ export class AdminClientsService {
   private asAdmin<T>(actor: AuthenticatedUser, decide: (revoke: RevocationBatch) => Promise<T>): Promise<T> {
     return this.revocations.transaction(async (revoke) => {
       const locked = await this.usersRepository.lockWithActiveAdmins(revoke.manager, [actor.id]);
-      await this.adminActor.confirm(revoke.manager, actor, locked.find((row) => row.id === actor.id));
+      await this.adminActor.confirm(
+        revoke.manager,
+        actor,
+        locked.find((row) => row.id === actor.id),
+      );
       return decide(revoke);
     });
   }

@@ -128,7 +128,11 @@ export class AdminUsersService {
   ): Promise<void> {
     return this.revocations.transaction(async (revoke) => {
       const locked = await this.usersRepository.lockWithActiveAdmins(revoke.manager, [...userIds, actor.id]);
-      await this.adminActor.confirm(revoke.manager, actor, locked.find((row) => row.id === actor.id));
+      await this.adminActor.confirm(
+        revoke.manager,
+        actor,
+        locked.find((row) => row.id === actor.id),
+      );
       await decide(revoke, locked);
     });
   }

@@ -93,15 +93,20 @@ export class AuditService {
       query.andWhere('(event.occurredAt, event.id) < (:at, :id)', { at: new Date(at!), id });
     }
     // Event times come from the service clock in whole milliseconds, so the cursor's ISO form is exact.
-    return toPage(await query.getMany(), filter.limit, (row) => [row.occurredAt.toISOString(), row.id], (row) => ({
-      id: row.id,
-      occurred_at: row.occurredAt,
-      type: row.type,
-      user_id: row.userId,
-      session_id: row.sessionId,
-      ip: row.ip,
-      user_agent: row.userAgent,
-      details: row.details,
-    }));
+    return toPage(
+      await query.getMany(),
+      filter.limit,
+      (row) => [row.occurredAt.toISOString(), row.id],
+      (row) => ({
+        id: row.id,
+        occurred_at: row.occurredAt,
+        type: row.type,
+        user_id: row.userId,
+        session_id: row.sessionId,
+        ip: row.ip,
+        user_agent: row.userAgent,
+        details: row.details,
+      }),
+    );
   }
 }

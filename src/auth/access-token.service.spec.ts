@@ -25,7 +25,13 @@ describe('AccessTokenService', () => {
       verificationKey: (kid: string) => publicKeys.get(kid),
     } as unknown as KeysService;
     clock = new FixedClock(new Date('2026-01-01T00:00:00Z'));
-    tokens = new AccessTokenService(new JwtService(jwtModuleOptions(keys)), keys, { isRevoked: () => false } as unknown as RevocationList, config, clock);
+    tokens = new AccessTokenService(
+      new JwtService(jwtModuleOptions(keys)),
+      keys,
+      { isRevoked: () => false } as unknown as RevocationList,
+      config,
+      clock,
+    );
   });
 
   it('verifies what it issues and returns the subject, session and roles', () => {

@@ -219,7 +219,15 @@ export class AccessTokenService {
       return undefined;
     }
     if (emailVerified !== undefined && typeof emailVerified !== 'boolean') return undefined;
-    return { ...common, client_id: clientId, sid, roles, email, gen: gen as number, ...(emailVerified === undefined ? {} : { email_verified: emailVerified }) };
+    return {
+      ...common,
+      client_id: clientId,
+      sid,
+      roles,
+      email,
+      gen: gen as number,
+      ...(emailVerified === undefined ? {} : { email_verified: emailVerified }),
+    };
   }
 
   private clientClaims(claims: Record<string, unknown>, common: CommonClaims): ClientAccessTokenClaims | undefined {

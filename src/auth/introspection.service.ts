@@ -76,7 +76,12 @@ export class IntrospectionService {
     const now = this.clock.now().getTime();
     if (standing.tokenRevokedAt !== null) this.revocationList.apply({ kind: 'token', id: claims.jti, at: standing.tokenRevokedAt.getTime() });
     if (standing.tokenGeneration > claims.gen) {
-      this.revocationList.apply({ kind: 'client', id: claims.client_id, generation: standing.tokenGeneration, at: standing.tokensRevokedAt?.getTime() ?? now });
+      this.revocationList.apply({
+        kind: 'client',
+        id: claims.client_id,
+        generation: standing.tokenGeneration,
+        at: standing.tokensRevokedAt?.getTime() ?? now,
+      });
     }
     return !standing.disabled && !standing.deleted && standing.tokenRevokedAt === null && standing.tokenGeneration <= claims.gen;
   }

@@ -1,4 +1,15 @@
-import { ApiBadRequestResponse, ApiBasicAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from '../clients/client-authenticator.js';
@@ -36,7 +47,10 @@ export class OAuthTokenController {
     description: 'refresh_token: a new token pair (the presented refresh token is spent); client_credentials: an access token only',
     schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(ClientTokenResponseDto) }] },
   })
-  @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'invalid_request, invalid_grant, unsupported_grant_type, invalid_scope, unauthorized_client' })
+  @ApiBadRequestResponse({
+    type: OAuthErrorDto,
+    description: 'invalid_request, invalid_grant, unsupported_grant_type, invalid_scope, unauthorized_client',
+  })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_client (WWW-Authenticate: Basic when Basic was used)' })
   async token(@Body() body: Record<string, unknown>, @Req() request: FastifyRequest): Promise<TokenResponseDto | ClientTokenResponseDto> {
     const parameters = parseTokenRequest(body);

@@ -46,7 +46,11 @@ export class TokenRevocationService {
     await this.revocations.transaction(async (revoke) => {
       if (!(await revoke.revokeClientToken(claims.jti, claims.client_id, new Date(claims.exp * 1000)))) return;
       await this.audit.record(
-        { type: 'client_token_revoked', client: context, details: { client_id: claims.client_id, by: caller.kind === 'anonymous' ? null : caller.clientId } },
+        {
+          type: 'client_token_revoked',
+          client: context,
+          details: { client_id: claims.client_id, by: caller.kind === 'anonymous' ? null : caller.clientId },
+        },
         revoke.manager,
       );
     });

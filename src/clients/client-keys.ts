@@ -71,7 +71,8 @@ function publicKey(input: unknown, index: number): JWK {
   } catch {
     throw new InvalidKeySet(`${where} is not a valid public key`);
   }
-  if (jwk.kty === 'RSA' && (details?.modulusLength ?? 0) < MIN_RSA_BITS) throw new InvalidKeySet(`${where} must be an RSA key of at least ${MIN_RSA_BITS} bits`);
+  if (jwk.kty === 'RSA' && (details?.modulusLength ?? 0) < MIN_RSA_BITS)
+    throw new InvalidKeySet(`${where} must be an RSA key of at least ${MIN_RSA_BITS} bits`);
   return kept;
 }
 

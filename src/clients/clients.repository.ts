@@ -65,7 +65,12 @@ export class ClientsRepository {
       query.andWhere('(client.createdAt, client.id) > (:at, :id)', { at: new Date(at!), id });
     }
     // Creation times come from the service clock in whole milliseconds, so the cursor's ISO form is exact.
-    return toPage(await query.getMany(), filter.limit, (row) => [row.createdAt.toISOString(), row.id], (row) => row);
+    return toPage(
+      await query.getMany(),
+      filter.limit,
+      (row) => [row.createdAt.toISOString(), row.id],
+      (row) => row,
+    );
   }
 
   /**
@@ -74,7 +79,10 @@ export class ClientsRepository {
    * replaces the secret only when the variable's value changed since it was last applied: a secret
    * an admin rotated since stays. A client an admin deleted stays deleted.
    */
-  async upsertConfigured(manager: EntityManager, row: { id: string; clientId: string; secretHash: Buffer; at: Date }): Promise<ConfiguredClientOutcome> {
+  async upsertConfigured(
+    manager: EntityManager,
+    row: { id: string; clientId: string; secretHash: Buffer; at: Date },
+  ): Promise<ConfiguredClientOutcome> {
     const rows = (await manager.query(
       `INSERT INTO service_clients AS c (id, client_id, name, auth_method, secret_hash, configured_secret_hash, created_at, updated_at)
        VALUES ($1, $2, $2, 'client_secret_basic', $3, $3, $4, $4)

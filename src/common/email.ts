@@ -55,8 +55,7 @@ export function normalizeEmail(raw: string): string {
  * For `@Transform(toCanonicalEmail)` on request fields: strings are normalised; a string without
  * a canonical form, and anything else, is left as it is for validation (`@HasCanonicalEmail`) to refuse.
  */
-export const toCanonicalEmail = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? (canonicalEmail(value) ?? value) : value;
+export const toCanonicalEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? (canonicalEmail(value) ?? value) : value);
 
 /**
  * A string that has a canonical form: on request fields after `toCanonicalEmail`, and on raw

@@ -8,7 +8,6 @@ import { holdsForbiddenText } from './validation.js';
 // The OpenAPI UI is the one HTML page: it may load its own scripts, styles and images.
 const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
-
 // No request body of this service nests more than a few levels; deeper JSON only probes for
 // recursion limits in the validation and transformation libraries.
 const MAX_BODY_DEPTH = 16;

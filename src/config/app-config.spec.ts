@@ -81,7 +81,10 @@ describe('loadConfig', () => {
 
   it('points both connection kinds at the embedded database once it runs', () => {
     const config = withDatabaseUrl(loadConfig({}), 'postgres://postgres@127.0.0.1:5499/postgres');
-    expect(config.database).toMatchObject({ url: 'postgres://postgres@127.0.0.1:5499/postgres', directUrl: 'postgres://postgres@127.0.0.1:5499/postgres' });
+    expect(config.database).toMatchObject({
+      url: 'postgres://postgres@127.0.0.1:5499/postgres',
+      directUrl: 'postgres://postgres@127.0.0.1:5499/postgres',
+    });
   });
 
   it('reads the connection limits and refuses an idle timeout the slowest query could outlast', () => {
@@ -90,9 +93,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses an idle refresh lifetime longer than the absolute one', () => {
-    expect(() => loadConfig({ REFRESH_TOKEN_IDLE_TTL: '7200', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' })).toThrow(
-      /REFRESH_TOKEN_IDLE_TTL/,
-    );
+    expect(() => loadConfig({ REFRESH_TOKEN_IDLE_TTL: '7200', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' })).toThrow(/REFRESH_TOKEN_IDLE_TTL/);
   });
 });
 
@@ -113,7 +114,9 @@ describe('FIRST_PARTY_CLIENT_ID', () => {
 
   it('refuses spaces, and a service client of INTROSPECTION_CLIENTS bearing the same id', () => {
     expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web app' })).toThrow(/FIRST_PARTY_CLIENT_ID/);
-    expect(() => loadConfig({ INTROSPECTION_CLIENTS: `auth-service:${digest}` })).toThrow(/INTROSPECTION_CLIENTS: must not name the first-party client id/);
+    expect(() => loadConfig({ INTROSPECTION_CLIENTS: `auth-service:${digest}` })).toThrow(
+      /INTROSPECTION_CLIENTS: must not name the first-party client id/,
+    );
     expect(() => loadConfig({ FIRST_PARTY_CLIENT_ID: 'web', INTROSPECTION_CLIENTS: `auth-service:${digest}` })).not.toThrow();
   });
 

@@ -117,8 +117,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value);
 
 /** An integer variable, at least `min` and at most `max`; the text of the environment is converted first. */
 function IntegerVariable(min: number, max?: number): PropertyDecorator {
@@ -126,8 +125,7 @@ function IntegerVariable(min: number, max?: number): PropertyDecorator {
   return (target, property) => decorators.forEach((decorate) => decorate(target, property));
 }
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
+const toBoolean = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
 
 /** The environment as the service reads it; each property is named after its variable. */
 class EnvironmentVariables {
@@ -324,9 +322,7 @@ class EnvironmentVariables {
 
 /** Variables whose empty value means "unset", as shells and compose files often leave them. */
 function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
-  );
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
 }
 
 function crossFieldProblems(vars: EnvironmentVariables): string[] {
@@ -346,7 +342,9 @@ function crossFieldProblems(vars: EnvironmentVariables): string[] {
   }
   const firstPartyClientId = vars.FIRST_PARTY_CLIENT_ID ?? vars.JWT_AUDIENCE;
   if (vars.INTROSPECTION_CLIENTS?.split(',').some((entry) => entry.trim().split(':')[0] === firstPartyClientId)) {
-    problems.push(`INTROSPECTION_CLIENTS: must not name the first-party client id "${firstPartyClientId}" (FIRST_PARTY_CLIENT_ID, default JWT_AUDIENCE)`);
+    problems.push(
+      `INTROSPECTION_CLIENTS: must not name the first-party client id "${firstPartyClientId}" (FIRST_PARTY_CLIENT_ID, default JWT_AUDIENCE)`,
+    );
   }
   if (vars.DATABASE_DIRECT_URL !== undefined && vars.DATABASE_URL === undefined) {
     problems.push('DATABASE_DIRECT_URL: needs DATABASE_URL as well (without it the embedded database is used)');
@@ -398,9 +396,7 @@ export function redactSmtpUrl(url: string): string {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, withoutEmptyValues(env));
-  const problems = validateSync(vars).map(
-    (error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`,
-  );
+  const problems = validateSync(vars).map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
   if (problems.length === 0) problems.push(...crossFieldProblems(vars));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -47,10 +47,7 @@ function keepingQueryBatchesWhole(db: PGlite): PGlite {
  * Starts PGlite behind a Postgres wire-protocol socket on a free loopback port, so the app runs the
  * same driver, pool and migrations as against a real server. `dataDir` undefined keeps it in memory.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string | undefined;
-  maxConnections: number;
-}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string | undefined; maxConnections: number }): Promise<EmbeddedPostgres> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir);
   // Every pool connection needs a slot, or the extras are dropped ("Connection terminated unexpectedly").

@@ -3,13 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service.js';
 import { KeyEncryption } from './key-encryption.js';
 import { generateSigningKeyMaterial, type SigningKeyMaterial } from './key-material.js';
-import {
-  hasTransitions,
-  planKeyTransitions,
-  type KeyScheduleSettings,
-  type KeyTransitions,
-  type ScheduledKey,
-} from './key-schedule.js';
+import { hasTransitions, planKeyTransitions, type KeyScheduleSettings, type KeyTransitions, type ScheduledKey } from './key-schedule.js';
 import { SigningKey } from './signing-key.entity.js';
 
 // Names "the signing-key lock" in pg_locks; every change to the key set happens under it.
@@ -84,12 +78,7 @@ export class KeyRotation {
     });
   }
 
-  private async apply(
-    manager: EntityManager,
-    plan: KeyTransitions,
-    material: SigningKeyMaterial | undefined,
-    via: string,
-  ): Promise<void> {
+  private async apply(manager: EntityManager, plan: KeyTransitions, material: SigningKeyMaterial | undefined, via: string): Promise<void> {
     if (plan.activate !== undefined) {
       // Retire first: the unique index allows one active row at every statement.
       const { retiring } = plan.activate;
@@ -126,10 +115,7 @@ export class KeyRotation {
       activatesAt,
       retiresAt: null,
     });
-    await this.audit.record(
-      { type: 'key_rotated', details: { kid: material.kid, state, activates_at: activatesAt.toISOString(), via } },
-      manager,
-    );
+    await this.audit.record({ type: 'key_rotated', details: { kid: material.kid, state, activates_at: activatesAt.toISOString(), via } }, manager);
     this.onKeyCreated();
     this.logger.log(`Created signing key ${material.kid} (${state}, signs from ${activatesAt.toISOString()})`);
     return { kid: material.kid, state, activatesAt, retiresAt: null };

@@ -46,12 +46,7 @@ export function scheduledPublication(active: ScheduledKey, settings: KeySchedule
  * key of SIGNING_KEY_FILE) nothing is generated on a schedule: the supplied key is published as
  * the next key when it is new, and the operator rotates by mounting another file.
  */
-export function planKeyTransitions(
-  keys: readonly ScheduledKey[],
-  now: Date,
-  settings: KeyScheduleSettings,
-  suppliedKid?: string,
-): KeyTransitions {
+export function planKeyTransitions(keys: readonly ScheduledKey[], now: Date, settings: KeyScheduleSettings, suppliedKid?: string): KeyTransitions {
   const active = keys.find((key) => key.state === 'active');
   const next = keys.find((key) => key.state === 'next');
   const remove = keys.filter((key) => key.state === 'retired' && key.retiresAt !== null && key.retiresAt <= now).map((key) => key.kid);
@@ -83,8 +78,7 @@ export function hasTransitions(plan: KeyTransitions): boolean {
 export function jwksMaxAgeSeconds(keys: readonly ScheduledKey[], now: Date, settings: KeyScheduleSettings): number {
   const next = keys.find((key) => key.state === 'next');
   const active = keys.find((key) => key.state === 'active');
-  const nextActivation =
-    next?.activatesAt ?? (active && plus(scheduledPublication(active, settings), settings.publishAheadSeconds));
+  const nextActivation = next?.activatesAt ?? (active && plus(scheduledPublication(active, settings), settings.publishAheadSeconds));
   const untilNextActivation = nextActivation ? (nextActivation.getTime() - now.getTime()) / 1000 : Infinity;
   const margin = Math.max(JWKS_CACHE_MARGIN_SECONDS, settings.clockSkewSeconds);
   const maxAge = Math.min(settings.publishAheadSeconds, untilNextActivation) - margin;

@@ -127,22 +127,24 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
    * once, not at every sync.
    */
   sync(): Promise<void> {
-    this.syncing = this.syncing.catch(() => undefined).then(async () => {
-      const schedule = await this.rotation.advance(this.clock.now());
-      if (fingerprint(schedule) !== fingerprint(this.schedule) || this.signing === undefined) {
-        try {
-          await this.reload();
-        } catch (error) {
-          if (!(error instanceof UnknownKekError) || this.signing === undefined) throw error;
-          if (this.loadProblem !== error.message) this.logger.error(`Cannot load the signing keys, keeping the loaded ones: ${error.message}`);
-          this.loadProblem = error.message;
-          return;
+    this.syncing = this.syncing
+      .catch(() => undefined)
+      .then(async () => {
+        const schedule = await this.rotation.advance(this.clock.now());
+        if (fingerprint(schedule) !== fingerprint(this.schedule) || this.signing === undefined) {
+          try {
+            await this.reload();
+          } catch (error) {
+            if (!(error instanceof UnknownKekError) || this.signing === undefined) throw error;
+            if (this.loadProblem !== error.message) this.logger.error(`Cannot load the signing keys, keeping the loaded ones: ${error.message}`);
+            this.loadProblem = error.message;
+            return;
+          }
+          if (this.loadProblem !== undefined) this.logger.log('The signing keys load again');
+          this.loadProblem = undefined;
         }
-        if (this.loadProblem !== undefined) this.logger.log('The signing keys load again');
-        this.loadProblem = undefined;
-      }
-      this.schedule = schedule;
-    });
+        this.schedule = schedule;
+      });
     return this.syncing;
   }
 

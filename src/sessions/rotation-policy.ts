@@ -15,10 +15,6 @@ export function refreshTokenExpiry(now: Date, sessionExpiresAt: Date, lifetimes:
  * rotation is open and its successor has not been used; anything else means a second party holds
  * the token family (RFC 9700 §4.14.2), and the whole session must end.
  */
-export function isGraceRetry(
-  spent: { usedAt: Date; successorUsed: boolean },
-  now: Date,
-  lifetimes: RefreshLifetimes,
-): boolean {
+export function isGraceRetry(spent: { usedAt: Date; successorUsed: boolean }, now: Date, lifetimes: RefreshLifetimes): boolean {
   return !spent.successorUsed && now.getTime() - spent.usedAt.getTime() <= lifetimes.reuseGraceSeconds * 1000;
 }

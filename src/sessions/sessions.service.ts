@@ -8,13 +8,7 @@ import { ApiError } from '../common/errors/api-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { TokenSubject } from '../users/token-subject.js';
-import {
-  generateRefreshToken,
-  hashRefreshToken,
-  openReplay,
-  REFRESH_TOKEN_PATTERN,
-  sealReplay,
-} from './refresh-token-crypto.js';
+import { generateRefreshToken, hashRefreshToken, openReplay, REFRESH_TOKEN_PATTERN, sealReplay } from './refresh-token-crypto.js';
 import { Revocations, type RevocationBatch } from './revocations.js';
 import { isGraceRetry, refreshTokenExpiry, type RefreshLifetimes } from './rotation-policy.js';
 import type { SessionRevocationReason } from './session.entity.js';
@@ -114,8 +108,19 @@ export class SessionsService {
 
       const successor = generateRefreshToken();
       const successorExpiresAt = refreshTokenExpiry(now, token.sessionExpiresAt, this.lifetimes);
-      const user = { id: token.userId, email: token.email, roles: token.roles, tokenGeneration: token.tokenGeneration, emailVerified: token.emailVerified };
-      const response = issue({ user, sessionId: token.sessionId, refreshToken: successor, refreshExpiresIn: secondsBetween(now, successorExpiresAt) });
+      const user = {
+        id: token.userId,
+        email: token.email,
+        roles: token.roles,
+        tokenGeneration: token.tokenGeneration,
+        emailVerified: token.emailVerified,
+      };
+      const response = issue({
+        user,
+        sessionId: token.sessionId,
+        refreshToken: successor,
+        refreshExpiresIn: secondsBetween(now, successorExpiresAt),
+      });
       const rotated = await this.repository.rotate(manager, {
         token,
         at: now,
@@ -166,7 +171,12 @@ export class SessionsService {
    * it is a client retry (say, a lost response) and gets the sealed original response back.
    * Otherwise two parties hold the family, one of them an attacker: the session ends.
    */
-  private async retryOrReuse<T>(revoke: RevocationBatch, token: LockedRefreshToken, presented: string, client: ClientContext): Promise<RotationOutcome<T>> {
+  private async retryOrReuse<T>(
+    revoke: RevocationBatch,
+    token: LockedRefreshToken,
+    presented: string,
+    client: ClientContext,
+  ): Promise<RotationOutcome<T>> {
     const { manager, at: now } = revoke;
     const successor = await this.repository.findSuccessor(manager, token.id);
     const successorUsed = successor === null || successor.usedAt !== null;

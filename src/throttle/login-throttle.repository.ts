@@ -67,12 +67,14 @@ export class LoginThrottleRepository {
         [accountKey, clientKey, now],
       )) as ClientFailures[];
       const budget = budgeted
-        ? ((await manager.query(
-            `INSERT INTO login_guess_budgets AS row (account_key, spent, updated_at) VALUES ($1, 0, $2)
+        ? (
+            (await manager.query(
+              `INSERT INTO login_guess_budgets AS row (account_key, spent, updated_at) VALUES ($1, 0, $2)
              ON CONFLICT (account_key) DO UPDATE SET spent = row.spent
              RETURNING spent, updated_at AS "updatedAt"`,
-            [accountKey, now],
-          )) as SpentBudget[])[0]
+              [accountKey, now],
+            )) as SpentBudget[]
+          )[0]
         : undefined;
       if (client === undefined) throw new Error('login_throttle upsert returned no row');
 
@@ -83,7 +85,11 @@ export class LoginThrottleRepository {
         [accountKey, clientKey, admission.client.failures, admission.client.nextAttemptAt, now],
       );
       if (admission.budgetSpent !== undefined) {
-        await manager.query(`UPDATE login_guess_budgets SET spent = $2, updated_at = $3 WHERE account_key = $1`, [accountKey, admission.budgetSpent, now]);
+        await manager.query(`UPDATE login_guess_budgets SET spent = $2, updated_at = $3 WHERE account_key = $1`, [
+          accountKey,
+          admission.budgetSpent,
+          now,
+        ]);
       }
       return admission;
     });

@@ -73,7 +73,10 @@ export class UsersService {
 
   /** In email order; `emailPrefix` matches literally (no wildcards). */
   async list(query: { limit: number; cursor?: string; emailPrefix?: string }): Promise<Page<AdminUserResponseDto>> {
-    const builder = this.users.createQueryBuilder('user').orderBy('user.email', 'ASC').take(query.limit + 1);
+    const builder = this.users
+      .createQueryBuilder('user')
+      .orderBy('user.email', 'ASC')
+      .take(query.limit + 1);
     if (query.emailPrefix !== undefined) {
       builder.andWhere(`user.email LIKE :prefix ESCAPE '\\'`, { prefix: `${escapeLike(query.emailPrefix)}%` });
     }

@@ -56,7 +56,9 @@ describe('Kubernetes manifests', () => {
 
   it('are each listed by their kustomization, which lists nothing else', () => {
     for (const kustomization of kustomizationFiles) {
-      const listed = (parse(readFileSync(kustomization, 'utf8')) as Kustomization).resources.map((resource) => join(dirname(kustomization), resource));
+      const listed = (parse(readFileSync(kustomization, 'utf8')) as Kustomization).resources.map((resource) =>
+        join(dirname(kustomization), resource),
+      );
       const present = yamlFiles.filter((file) => dirname(file) === dirname(kustomization) && file !== kustomization);
       expect(listed.sort()).toEqual(present.sort());
     }

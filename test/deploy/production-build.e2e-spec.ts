@@ -7,7 +7,16 @@ import { freePort, MAIN_JS, waitFor } from '../support/service-process.js';
 import { TEST_KEK } from '../support/test-app.js';
 
 /** Development-only packages that must never reach the production image. */
-const DEV_ONLY = ['typescript', '@electric-sql/pglite', '@electric-sql/pglite-socket', 'vitest', '@swc/core', 'autocannon', '@nestjs/testing', 'supertest'];
+const DEV_ONLY = [
+  'typescript',
+  '@electric-sql/pglite',
+  '@electric-sql/pglite-socket',
+  'vitest',
+  '@swc/core',
+  'autocannon',
+  '@nestjs/testing',
+  'supertest',
+];
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 /** The image's HEALTHCHECK command, as Docker would run it inside the container. */
@@ -34,7 +43,12 @@ describe('the production build', () => {
   it('holds no development-only package', () => {
     const installed = readdirSync(join(dir, 'node_modules'), { recursive: true, encoding: 'utf8' })
       .filter((path) => !path.includes('node_modules'))
-      .map((path) => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/'));
+      .map((path) =>
+        path
+          .split('/')
+          .slice(0, path.startsWith('@') ? 2 : 1)
+          .join('/'),
+      );
     for (const name of DEV_ONLY) expect(installed).not.toContain(name);
   });
 
@@ -56,7 +70,8 @@ describe('the production build', () => {
       SMTP_URL: 'smtp://127.0.0.1:1',
     };
     // As the image's USER: root would ignore the read-only permissions.
-    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+    const asNobody =
+      process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
     const child = spawn(asNobody[0]!, [...asNobody.slice(1), 'dist/src/main.js'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

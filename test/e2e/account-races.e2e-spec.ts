@@ -85,16 +85,35 @@ describe.skipIf(!onServer)('password change and reset racing logins and refreshe
     const survivors: string[] = [];
     const mustDie = collected.filter((token) => !spares(token.sid, seedSid));
     for (const token of mustDie) {
-      for (const [name, replica] of [['A', a], ['B', b]] as const) {
-        if ((await replica.http().get('/auth/me').set(...bearer(token.pair.access_token))).status === 200) survivors.push(`${name} accepts ${token.sid.slice(0, 8)}`);
+      for (const [name, replica] of [
+        ['A', a],
+        ['B', b],
+      ] as const) {
+        if (
+          (
+            await replica
+              .http()
+              .get('/auth/me')
+              .set(...bearer(token.pair.access_token))
+          ).status === 200
+        )
+          survivors.push(`${name} accepts ${token.sid.slice(0, 8)}`);
       }
-      const introspection = await a.http().post('/auth/introspect').set(...bearer(observer.access_token)).send({ token: token.pair.access_token });
+      const introspection = await a
+        .http()
+        .post('/auth/introspect')
+        .set(...bearer(observer.access_token))
+        .send({ token: token.pair.access_token });
       if (introspection.body.active === true) survivors.push(`introspection: ${token.sid.slice(0, 8)} active`);
     }
     const newestBySession = new Map(mustDie.map((token) => [token.sid, token]));
     for (const token of newestBySession.values()) {
-      for (const [name, replica] of [['B', b], ['A', a]] as const) {
-        if ((await replica.http().post('/auth/refresh').send({ refresh_token: token.pair.refresh_token })).status === 200) survivors.push(`refresh on ${name}: ${token.sid.slice(0, 8)}`);
+      for (const [name, replica] of [
+        ['B', b],
+        ['A', a],
+      ] as const) {
+        if ((await replica.http().post('/auth/refresh').send({ refresh_token: token.pair.refresh_token })).status === 200)
+          survivors.push(`refresh on ${name}: ${token.sid.slice(0, 8)}`);
       }
     }
     return { status, collected: collected.length, survivors, anomalies, seed, seedSid };
@@ -105,14 +124,25 @@ describe.skipIf(!onServer)('password change and reset racing logins and refreshe
     for (let trial = 0; trial < TRIALS; trial++) {
       const outcome = await race(
         async (_email, seed) =>
-          (await a.http().post('/auth/password').set(...bearer(seed.access_token)).send({ current_password: PASSWORD, new_password: NEW_PASSWORD })).status,
+          (
+            await a
+              .http()
+              .post('/auth/password')
+              .set(...bearer(seed.access_token))
+              .send({ current_password: PASSWORD, new_password: NEW_PASSWORD })
+          ).status,
         (sid, seedSid) => sid === seedSid,
       );
       tokens += outcome.collected;
       expect(outcome.status).toBe(204);
       expect(outcome.survivors, outcome.survivors.join('\n')).toEqual([]);
       expect(outcome.anomalies).toEqual([]);
-      for (const replica of [a, b]) await replica.http().get('/auth/me').set(...bearer(outcome.seed.access_token)).expect(200);
+      for (const replica of [a, b])
+        await replica
+          .http()
+          .get('/auth/me')
+          .set(...bearer(outcome.seed.access_token))
+          .expect(200);
       await a.http().post('/auth/refresh').send({ refresh_token: outcome.seed.refresh_token }).expect(200);
     }
     console.log(`[account races] password change: ${TRIALS} trials, ${tokens} tokens collected on B, 0 survivors`);

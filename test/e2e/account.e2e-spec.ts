@@ -33,10 +33,17 @@ describe('account self-service and recovery', () => {
   afterEach(() => vi.restoreAllMocks());
 
   const auditOf = async (userId: string | null, type: string) =>
-    (await t.dataSource.query('SELECT details, session_id FROM audit_events WHERE user_id IS NOT DISTINCT FROM $1 AND type = $2', [userId, type])) as Array<{
+    (await t.dataSource.query('SELECT details, session_id FROM audit_events WHERE user_id IS NOT DISTINCT FROM $1 AND type = $2', [
+      userId,
+      type,
+    ])) as Array<{
       details: Record<string, unknown>;
     }>;
-  const me = (token: string) => t.http().get('/auth/me').set(...bearer(token));
+  const me = (token: string) =>
+    t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(token));
   const advanceClock = (seconds: number) => {
     const clock = t.app.get(Clock);
     const real = clock.now.bind(clock);
@@ -57,7 +64,10 @@ describe('account self-service and recovery', () => {
 
       // Only the SHA-256 is stored; the sent mail's body (the link) is gone from the outbox.
       expect(await t.dataSource.query('SELECT 1 FROM mail_tokens WHERE token_hash = $1', [sha256(token)])).toHaveLength(1);
-      const [outbox] = (await t.dataSource.query('SELECT text_body, sent_at FROM mail_outbox WHERE user_id = $1', [id])) as Array<{ text_body: string; sent_at: Date }>;
+      const [outbox] = (await t.dataSource.query('SELECT text_body, sent_at FROM mail_outbox WHERE user_id = $1', [id])) as Array<{
+        text_body: string;
+        sent_at: Date;
+      }>;
       expect(outbox).toMatchObject({ text_body: '', sent_at: expect.any(Date) });
 
       const before = await login(t, email);
@@ -69,8 +79,13 @@ describe('account self-service and recovery', () => {
       expect((await me(before.access_token).expect(200)).body.email_verified).toBe(true);
       const after = await login(t, email);
       expect(decodeJwt(after.access_token).payload.email_verified).toBe(true);
-      const admin = await login(t, (await adminEmail()));
-      const introspection = await t.http().post('/auth/introspect').set(...bearer(admin.access_token)).send({ token: before.access_token }).expect(200);
+      const admin = await login(t, await adminEmail());
+      const introspection = await t
+        .http()
+        .post('/auth/introspect')
+        .set(...bearer(admin.access_token))
+        .send({ token: before.access_token })
+        .expect(200);
       expect(introspection.body).toMatchObject({ active: true, email_verified: true });
 
       const again = await t.http().post('/auth/email/verify').send({ token }).expect(400);
@@ -116,20 +131,40 @@ describe('account self-service and recovery', () => {
       const tokens = await login(t, email);
       await t.http().post('/auth/email/verify/resend').expect(401);
       for (let mail = 2; mail <= 5; mail++) {
-        await t.http().post('/auth/email/verify/resend').set(...bearer(tokens.access_token)).expect(202);
+        await t
+          .http()
+          .post('/auth/email/verify/resend')
+          .set(...bearer(tokens.access_token))
+          .expect(202);
         await catcher.nth(email, mail);
       }
-      const refused = await t.http().post('/auth/email/verify/resend').set(...bearer(tokens.access_token)).expect(429);
+      const refused = await t
+        .http()
+        .post('/auth/email/verify/resend')
+        .set(...bearer(tokens.access_token))
+        .expect(429);
       expect(refused.body.error).toBe('rate_limited');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3000);
       // Every link of the five still works (resending does not void the earlier ones); the first one verifies.
-      await t.http().post('/auth/email/verify').send({ token: linkIn(catcher.to(email)[0]!).token }).expect(204);
+      await t
+        .http()
+        .post('/auth/email/verify')
+        .send({ token: linkIn(catcher.to(email)[0]!).token })
+        .expect(204);
 
       const verified = nextEmail('verified');
       await createUser(t, verified);
-      await t.http().post('/auth/email/verify').send({ token: linkIn(await catcher.nth(verified, 1)).token }).expect(204);
+      await t
+        .http()
+        .post('/auth/email/verify')
+        .send({ token: linkIn(await catcher.nth(verified, 1)).token })
+        .expect(204);
       const own = await login(t, verified);
-      await t.http().post('/auth/email/verify/resend').set(...bearer(own.access_token)).expect(202);
+      await t
+        .http()
+        .post('/auth/email/verify/resend')
+        .set(...bearer(own.access_token))
+        .expect(202);
       await new Promise((r) => setTimeout(r, 1500));
       expect(catcher.to(verified)).toHaveLength(1);
     });
@@ -174,7 +209,9 @@ describe('account self-service and recovery', () => {
       const id = await createUser(t, email);
       const older = await forgot(email);
       const newer = await forgot(email);
-      expect((await t.http().post('/auth/password/reset').send({ token: older, new_password: NEW_PASSWORD }).expect(400)).body.error).toBe('invalid_grant');
+      expect((await t.http().post('/auth/password/reset').send({ token: older, new_password: NEW_PASSWORD }).expect(400)).body.error).toBe(
+        'invalid_grant',
+      );
 
       for (const weak of ['short', 'password123']) {
         const res = await t.http().post('/auth/password/reset').send({ token: newer, new_password: weak }).expect(400);
@@ -183,7 +220,9 @@ describe('account self-service and recovery', () => {
       await login(t, email);
 
       advanceClock(1800 + 1);
-      expect((await t.http().post('/auth/password/reset').send({ token: newer, new_password: NEW_PASSWORD }).expect(400)).body.error).toBe('invalid_grant');
+      expect((await t.http().post('/auth/password/reset').send({ token: newer, new_password: NEW_PASSWORD }).expect(400)).body.error).toBe(
+        'invalid_grant',
+      );
       vi.restoreAllMocks();
       await login(t, email);
       expect((await auditOf(id, 'password_reset_failed')).map((row) => row.details.reason).sort()).toEqual(['expired', 'superseded']);
@@ -206,7 +245,11 @@ describe('account self-service and recovery', () => {
       const timings: Record<string, number[]> = { unknown: [], disabled: [], real: [] };
       const shapes = new Set<string>();
       for (let round = 0; round < rounds; round++) {
-        for (const [kind, email] of [['unknown', unknown], ['disabled', disabled], ['real', real]] as const) {
+        for (const [kind, email] of [
+          ['unknown', unknown],
+          ['disabled', disabled],
+          ['real', real],
+        ] as const) {
           const started = performance.now();
           const res = await t.http().post('/auth/password/forgot').send({ email });
           timings[kind]!.push(performance.now() - started);
@@ -217,7 +260,9 @@ describe('account self-service and recovery', () => {
       expect(shapes.size).toBe(1);
       expect(JSON.parse([...shapes][0]!)).toMatchObject({ status: 202, text: '' });
       const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!.toFixed(1);
-      console.log(`[forgot] median ms over ${rounds}: unknown ${median(timings.unknown!)}, disabled ${median(timings.disabled!)}, real ${median(timings.real!)}`);
+      console.log(
+        `[forgot] median ms over ${rounds}: unknown ${median(timings.unknown!)}, disabled ${median(timings.disabled!)}, real ${median(timings.real!)}`,
+      );
 
       await catcher.nth(real, 5); // the registration mail and four reset mails: the account's budget for the hour
       await new Promise((r) => setTimeout(r, 1500));
@@ -233,7 +278,12 @@ describe('account self-service and recovery', () => {
       const email = nextEmail('change');
       const id = await createUser(t, email);
       const [caller, other] = [await login(t, email), await login(t, email)];
-      await t.http().post('/auth/password').set(...bearer(caller.access_token)).send({ current_password: PASSWORD, new_password: NEW_PASSWORD }).expect(204);
+      await t
+        .http()
+        .post('/auth/password')
+        .set(...bearer(caller.access_token))
+        .send({ current_password: PASSWORD, new_password: NEW_PASSWORD })
+        .expect(204);
 
       await me(caller.access_token).expect(200);
       const refreshed = (await t.http().post('/auth/refresh').send({ refresh_token: caller.refresh_token }).expect(200)).body as TokenPair;
@@ -252,7 +302,11 @@ describe('account self-service and recovery', () => {
         await createUser(throttled, email);
         const tokens = await login(throttled, email);
         const change = (current: string, next = NEW_PASSWORD) =>
-          throttled.http().post('/auth/password').set(...bearer(tokens.access_token)).send({ current_password: current, new_password: next });
+          throttled
+            .http()
+            .post('/auth/password')
+            .set(...bearer(tokens.access_token))
+            .send({ current_password: current, new_password: next });
         expect((await change(PASSWORD, 'short')).body).toMatchObject({ statusCode: 400, error: 'invalid_request' });
         expect((await change(PASSWORD, 'password123')).status).toBe(400);
         expect((await change('not my password')).body).toMatchObject({ statusCode: 401, error: 'invalid_credentials' });
@@ -263,7 +317,11 @@ describe('account self-service and recovery', () => {
         expect(waiting.status).toBe(429);
         expect(waiting.headers['retry-after']).toBeDefined();
         expect((await throttled.http().post('/auth/login').send({ email, password: PASSWORD })).status).toBe(429);
-        await throttled.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
+        await throttled
+          .http()
+          .get('/auth/me')
+          .set(...bearer(tokens.access_token))
+          .expect(200);
         await throttled.http().post('/auth/password').send({ current_password: PASSWORD, new_password: NEW_PASSWORD }).expect(401);
       } finally {
         await throttled.close();
@@ -272,12 +330,17 @@ describe('account self-service and recovery', () => {
   });
 
   describe('own sessions', () => {
-    it('lists the live sessions with the current one marked, and ends one of them; another user\'s is a 404', async () => {
+    it("lists the live sessions with the current one marked, and ends one of them; another user's is a 404", async () => {
       const email = nextEmail('sessions');
       await createUser(t, email);
       const first = await login(t, email);
       const second = await login(t, email);
-      const list = await t.http().get('/auth/sessions').set(...bearer(second.access_token)).set('user-agent', 'test-agent').expect(200);
+      const list = await t
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(second.access_token))
+        .set('user-agent', 'test-agent')
+        .expect(200);
       const sidOf = (pair: TokenPair) => decodeJwt(pair.access_token).payload.sid as string;
       expect(list.body.items).toHaveLength(2);
       expect(list.body.items).toContainEqual({
@@ -295,18 +358,46 @@ describe('account self-service and recovery', () => {
       await createUser(t, stranger);
       const theirs = await login(t, stranger);
       for (const sid of [sidOf(theirs), '00000000-0000-4000-8000-000000000000']) {
-        const res = await t.http().delete(`/auth/sessions/${sid}`).set(...bearer(second.access_token)).expect(404);
+        const res = await t
+          .http()
+          .delete(`/auth/sessions/${sid}`)
+          .set(...bearer(second.access_token))
+          .expect(404);
         expect(res.body).toMatchObject({ statusCode: 404, error: 'not_found' });
       }
       await me(theirs.access_token).expect(200);
-      expect((await t.http().delete('/auth/sessions/nope').set(...bearer(second.access_token)).expect(400)).body.error).toBe('invalid_request');
+      expect(
+        (
+          await t
+            .http()
+            .delete('/auth/sessions/nope')
+            .set(...bearer(second.access_token))
+            .expect(400)
+        ).body.error,
+      ).toBe('invalid_request');
 
-      await t.http().delete(`/auth/sessions/${sidOf(first)}`).set(...bearer(second.access_token)).expect(204);
+      await t
+        .http()
+        .delete(`/auth/sessions/${sidOf(first)}`)
+        .set(...bearer(second.access_token))
+        .expect(204);
       await me(first.access_token).expect(401);
       await t.http().post('/auth/refresh').send({ refresh_token: first.refresh_token }).expect(401);
-      expect((await t.http().get('/auth/sessions').set(...bearer(second.access_token)).expect(200)).body.items).toHaveLength(1);
+      expect(
+        (
+          await t
+            .http()
+            .get('/auth/sessions')
+            .set(...bearer(second.access_token))
+            .expect(200)
+        ).body.items,
+      ).toHaveLength(1);
       // Its own session too: signing out this device.
-      await t.http().delete(`/auth/sessions/${sidOf(second)}`).set(...bearer(second.access_token)).expect(204);
+      await t
+        .http()
+        .delete(`/auth/sessions/${sidOf(second)}`)
+        .set(...bearer(second.access_token))
+        .expect(204);
       await me(second.access_token).expect(401);
       await t.http().get('/auth/sessions').expect(401);
     });
@@ -317,19 +408,42 @@ describe('account self-service and recovery', () => {
       const email = nextEmail('delete');
       const id = await createUser(t, email);
       const tokens = await login(t, email);
-      const wrong = await t.http().delete('/auth/me').set(...bearer(tokens.access_token)).send({ password: 'not the password' }).expect(401);
+      const wrong = await t
+        .http()
+        .delete('/auth/me')
+        .set(...bearer(tokens.access_token))
+        .send({ password: 'not the password' })
+        .expect(401);
       expect(wrong.body.error).toBe('invalid_credentials');
       await me(tokens.access_token).expect(200);
-      expect((await t.http().delete('/auth/me').set(...bearer(tokens.access_token)).send({}).expect(400)).body.error).toBe('invalid_request');
+      expect(
+        (
+          await t
+            .http()
+            .delete('/auth/me')
+            .set(...bearer(tokens.access_token))
+            .send({})
+            .expect(400)
+        ).body.error,
+      ).toBe('invalid_request');
 
-      await t.http().delete('/auth/me').set(...bearer(tokens.access_token)).send({ password: PASSWORD }).expect(204);
+      await t
+        .http()
+        .delete('/auth/me')
+        .set(...bearer(tokens.access_token))
+        .send({ password: PASSWORD })
+        .expect(204);
       await me(tokens.access_token).expect(401);
       await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
       await t.http().post('/auth/login').send({ email, password: PASSWORD }).expect(401);
       expect(await t.dataSource.query('SELECT 1 FROM users WHERE id = $1', [id])).toHaveLength(0);
-      expect(await t.dataSource.query('SELECT 1 FROM mail_outbox WHERE user_id = $1 UNION ALL SELECT 1 FROM mail_tokens WHERE user_id = $1', [id])).toHaveLength(0);
+      expect(
+        await t.dataSource.query('SELECT 1 FROM mail_outbox WHERE user_id = $1 UNION ALL SELECT 1 FROM mail_tokens WHERE user_id = $1', [id]),
+      ).toHaveLength(0);
 
-      const events = (await t.dataSource.query('SELECT type, details::text AS details, ip, user_agent FROM audit_events WHERE user_id = $1', [id])) as Array<{ type: string }>;
+      const events = (await t.dataSource.query('SELECT type, details::text AS details, ip, user_agent FROM audit_events WHERE user_id = $1', [
+        id,
+      ])) as Array<{ type: string }>;
       expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['login_succeeded', 'account_deletion_failed', 'account_deleted']));
       expect(JSON.stringify(events)).not.toContain(email);
       const again = await t.http().post('/auth/register').send({ email, password: PASSWORD }).expect(201);
@@ -341,7 +455,16 @@ describe('account self-service and recovery', () => {
       const email = nextEmail('last-admin');
       await createUser(t, email, ['user', 'admin']);
       const tokens = await login(t, email);
-      expect((await t.http().delete('/auth/me').set(...bearer(tokens.access_token)).send({ password: PASSWORD }).expect(409)).body.error).toBe('conflict');
+      expect(
+        (
+          await t
+            .http()
+            .delete('/auth/me')
+            .set(...bearer(tokens.access_token))
+            .send({ password: PASSWORD })
+            .expect(409)
+        ).body.error,
+      ).toBe('conflict');
       await me(tokens.access_token).expect(200);
     });
   });
@@ -354,7 +477,11 @@ describe('account self-service and recovery', () => {
         await createUser(strict, email);
         await catcher.nth(email, 1);
         const wrong = await strict.http().post('/auth/login').send({ email, password: 'wrong password' }).expect(401);
-        const unknown = await strict.http().post('/auth/login').send({ email: nextEmail('ghost'), password: 'wrong password' }).expect(401);
+        const unknown = await strict
+          .http()
+          .post('/auth/login')
+          .send({ email: nextEmail('ghost'), password: 'wrong password' })
+          .expect(401);
         expect(wrong.body).toEqual(unknown.body);
         const refused = await strict.http().post('/auth/login').send({ email, password: PASSWORD }).expect(403);
         expect(refused.body).toEqual({ statusCode: 403, error: 'email_not_verified', message: expect.any(String) });

@@ -61,7 +61,11 @@ describe('admin routes', () => {
     it('pages through users in email order with a cursor', async () => {
       for (const name of ['carol', 'dave', 'erin']) await createUser(t, `${name}@example.com`);
 
-      const first = await t.http().get('/admin/users?limit=2').set(...as(admin)).expect(200);
+      const first = await t
+        .http()
+        .get('/admin/users?limit=2')
+        .set(...as(admin))
+        .expect(200);
       expect(first.body.items.map((u: { email: string }) => u.email)).toEqual(['admin@example.com', 'carol@example.com']);
       expect(first.body.items[0]).toEqual({
         id: adminId,
@@ -71,8 +75,16 @@ describe('admin routes', () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });
-      const second = await t.http().get(`/admin/users?limit=2&cursor=${first.body.next_cursor}`).set(...as(admin)).expect(200);
-      const third = await t.http().get(`/admin/users?limit=2&cursor=${second.body.next_cursor}`).set(...as(admin)).expect(200);
+      const second = await t
+        .http()
+        .get(`/admin/users?limit=2&cursor=${first.body.next_cursor}`)
+        .set(...as(admin))
+        .expect(200);
+      const third = await t
+        .http()
+        .get(`/admin/users?limit=2&cursor=${second.body.next_cursor}`)
+        .set(...as(admin))
+        .expect(200);
 
       expect(second.body.items.map((u: { email: string }) => u.email)).toEqual(['dave@example.com', 'erin@example.com']);
       expect(third.body).toEqual({ items: [expect.objectContaining({ email: 'user@example.com' })], next_cursor: null });
@@ -81,48 +93,80 @@ describe('admin routes', () => {
     it('filters by a literal email prefix, case-insensitively', async () => {
       await createUser(t, 'us_er@example.com');
 
-      const res = await t.http().get('/admin/users?email=US_').set(...as(admin)).expect(200);
+      const res = await t
+        .http()
+        .get('/admin/users?email=US_')
+        .set(...as(admin))
+        .expect(200);
 
       expect(res.body.items.map((u: { email: string }) => u.email)).toEqual(['us_er@example.com']);
     });
 
-    it.each([
-      ['limit=0'],
-      ['limit=1000'],
-      ['limit=abc'],
-      ['cursor=not-a-cursor'],
-      ['unknown=1'],
-    ])('refuses ?%s with 400 invalid_request', async (query) => {
-      const res = await t.http().get(`/admin/users?${query}`).set(...as(admin));
+    it.each([['limit=0'], ['limit=1000'], ['limit=abc'], ['cursor=not-a-cursor'], ['unknown=1']])(
+      'refuses ?%s with 400 invalid_request',
+      async (query) => {
+        const res = await t
+          .http()
+          .get(`/admin/users?${query}`)
+          .set(...as(admin));
 
-      expect(res.status).toBe(400);
-      expect(res.body.error).toBe('invalid_request');
-    });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toBe('invalid_request');
+      },
+    );
   });
 
   describe('PATCH /admin/users/:id', () => {
     it('changes roles, refuses the old token on admin routes at once, and the next refresh carries the new roles', async () => {
       const secondAdminId = await createUser(t, 'second@example.com', ['user', 'admin']);
       const second = await login(t, 'second@example.com');
-      await t.http().get('/admin/users').set(...as(second)).expect(200);
+      await t
+        .http()
+        .get('/admin/users')
+        .set(...as(second))
+        .expect(200);
 
-      const res = await t.http().patch(`/admin/users/${secondAdminId}`).set(...as(admin)).send({ roles: ['user'] });
+      const res = await t
+        .http()
+        .patch(`/admin/users/${secondAdminId}`)
+        .set(...as(admin))
+        .send({ roles: ['user'] });
 
       expect(res.status).toBe(200);
       expect(res.body.roles).toEqual(['user']);
-      await t.http().get('/admin/users').set(...as(second)).expect(401);
+      await t
+        .http()
+        .get('/admin/users')
+        .set(...as(second))
+        .expect(401);
       const refreshed = (await t.http().post('/auth/refresh').send({ refresh_token: second.refresh_token }).expect(200)).body;
       expect(decodeJwt(refreshed.access_token).payload.roles).toEqual(['user']);
-      await t.http().get('/auth/me').set(...bearer(refreshed.access_token)).expect(200);
-      await t.http().get('/admin/users').set(...bearer(refreshed.access_token)).expect(403);
+      await t
+        .http()
+        .get('/auth/me')
+        .set(...bearer(refreshed.access_token))
+        .expect(200);
+      await t
+        .http()
+        .get('/admin/users')
+        .set(...bearer(refreshed.access_token))
+        .expect(403);
     });
 
     it('disabling ends every session: access tokens, refresh and login all refused', async () => {
-      const res = await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ disabled: true });
+      const res = await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ disabled: true });
 
       expect(res.status).toBe(200);
       expect(res.body.disabled).toBe(true);
-      await t.http().get('/auth/me').set(...as(user)).expect(401);
+      await t
+        .http()
+        .get('/auth/me')
+        .set(...as(user))
+        .expect(401);
       await t.http().post('/auth/refresh').send({ refresh_token: user.refresh_token }).expect(401);
       await t.http().post('/auth/login').send({ email: 'user@example.com', password: PASSWORD }).expect(401);
       const [session] = await t.dataSource.query('SELECT revoked_reason FROM sessions WHERE id = $1', [sidOf(user)]);
@@ -130,22 +174,44 @@ describe('admin routes', () => {
     });
 
     it('re-enabling lets the user log in again', async () => {
-      await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ disabled: true }).expect(200);
-      await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ disabled: false }).expect(200);
+      await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ disabled: true })
+        .expect(200);
+      await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ disabled: false })
+        .expect(200);
 
       await login(t, 'user@example.com');
     });
 
     it('refuses to let an admin disable themselves (409) and changes nothing', async () => {
-      const res = await t.http().patch(`/admin/users/${adminId}`).set(...as(admin)).send({ disabled: true });
+      const res = await t
+        .http()
+        .patch(`/admin/users/${adminId}`)
+        .set(...as(admin))
+        .send({ disabled: true });
 
       expect(res.status).toBe(409);
       expect(res.body.error).toBe('conflict');
-      await t.http().get('/admin/users').set(...as(admin)).expect(200);
+      await t
+        .http()
+        .get('/admin/users')
+        .set(...as(admin))
+        .expect(200);
     });
 
     it('refuses to remove the last active admin role (409)', async () => {
-      const res = await t.http().patch(`/admin/users/${adminId}`).set(...as(admin)).send({ roles: ['user'] });
+      const res = await t
+        .http()
+        .patch(`/admin/users/${adminId}`)
+        .set(...as(admin))
+        .send({ roles: ['user'] });
 
       expect(res.status).toBe(409);
       const [row] = await t.dataSource.query('SELECT roles FROM users WHERE id = $1', [adminId]);
@@ -155,7 +221,12 @@ describe('admin routes', () => {
     it('lets an admin step down while another admin remains', async () => {
       await createUser(t, 'second@example.com', ['user', 'admin']);
 
-      await t.http().patch(`/admin/users/${adminId}`).set(...as(admin)).send({ roles: ['user'] }).expect(200);
+      await t
+        .http()
+        .patch(`/admin/users/${adminId}`)
+        .set(...as(admin))
+        .send({ roles: ['user'] })
+        .expect(200);
     });
 
     it.each([
@@ -164,7 +235,11 @@ describe('admin routes', () => {
       ['disabled of the wrong type', { disabled: 'yes' }],
       ['an unknown field', { email: 'x@example.com' }],
     ])('refuses %s with 400 and writes nothing', async (_name, body) => {
-      const res = await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send(body);
+      const res = await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send(body);
 
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_request');
@@ -173,8 +248,17 @@ describe('admin routes', () => {
     });
 
     it('answers 404 for an unknown user and 400 for a malformed id', async () => {
-      await t.http().patch(`/admin/users/${randomUUID()}`).set(...as(admin)).send({ disabled: true }).expect(404);
-      const malformed = await t.http().patch('/admin/users/not-a-uuid').set(...as(admin)).send({ disabled: true });
+      await t
+        .http()
+        .patch(`/admin/users/${randomUUID()}`)
+        .set(...as(admin))
+        .send({ disabled: true })
+        .expect(404);
+      const malformed = await t
+        .http()
+        .patch('/admin/users/not-a-uuid')
+        .set(...as(admin))
+        .send({ disabled: true });
       expect(malformed.status).toBe(400);
       expect(malformed.body.error).toBe('invalid_request');
     });
@@ -182,7 +266,11 @@ describe('admin routes', () => {
 
   describe('sessions', () => {
     it("lists a user's sessions", async () => {
-      const res = await t.http().get(`/admin/users/${userId}/sessions`).set(...as(admin)).expect(200);
+      const res = await t
+        .http()
+        .get(`/admin/users/${userId}/sessions`)
+        .set(...as(admin))
+        .expect(200);
 
       expect(res.body.items).toEqual([
         {
@@ -198,32 +286,62 @@ describe('admin routes', () => {
     });
 
     it('DELETE /admin/sessions/:sid stops the refresh token and the access tokens at once', async () => {
-      await t.http().delete(`/admin/sessions/${sidOf(user)}`).set(...as(admin)).expect(204);
+      await t
+        .http()
+        .delete(`/admin/sessions/${sidOf(user)}`)
+        .set(...as(admin))
+        .expect(204);
 
-      await t.http().get('/auth/me').set(...as(user)).expect(401);
+      await t
+        .http()
+        .get('/auth/me')
+        .set(...as(user))
+        .expect(401);
       await t.http().post('/auth/refresh').send({ refresh_token: user.refresh_token }).expect(401);
-      await t.http().delete(`/admin/sessions/${sidOf(user)}`).set(...as(admin)).expect(204);
+      await t
+        .http()
+        .delete(`/admin/sessions/${sidOf(user)}`)
+        .set(...as(admin))
+        .expect(204);
     });
 
     it('DELETE /admin/sessions/:sid answers 404 for an unknown id and 400 for a malformed one, revoking nothing', async () => {
-      const unknown = await t.http().delete(`/admin/sessions/${randomUUID()}`).set(...as(admin));
+      const unknown = await t
+        .http()
+        .delete(`/admin/sessions/${randomUUID()}`)
+        .set(...as(admin));
       expect(unknown.status).toBe(404);
       expect(unknown.body.error).toBe('not_found');
-      const malformed = await t.http().delete(`/admin/sessions/1' OR '1'='1`).set(...as(admin));
+      const malformed = await t
+        .http()
+        .delete(`/admin/sessions/1' OR '1'='1`)
+        .set(...as(admin));
       expect(malformed.status).toBe(400);
       expect(await t.dataSource.query('SELECT id FROM sessions WHERE revoked_at IS NOT NULL')).toEqual([]);
     });
 
-    it("DELETE /admin/users/:id/sessions ends every session of the user", async () => {
+    it('DELETE /admin/users/:id/sessions ends every session of the user', async () => {
       const other = await login(t, 'user@example.com');
 
-      await t.http().delete(`/admin/users/${userId}/sessions`).set(...as(admin)).expect(204);
+      await t
+        .http()
+        .delete(`/admin/users/${userId}/sessions`)
+        .set(...as(admin))
+        .expect(204);
 
       for (const tokens of [user, other]) {
-        await t.http().get('/auth/me').set(...as(tokens)).expect(401);
+        await t
+          .http()
+          .get('/auth/me')
+          .set(...as(tokens))
+          .expect(401);
         await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
       }
-      await t.http().get('/auth/me').set(...as(admin)).expect(200);
+      await t
+        .http()
+        .get('/auth/me')
+        .set(...as(admin))
+        .expect(200);
     });
   });
 
@@ -234,12 +352,39 @@ describe('admin routes', () => {
       const rotated = (await t.http().post('/auth/refresh').send({ refresh_token: second.refresh_token }).expect(200)).body;
       await t.http().post('/auth/refresh').send({ refresh_token: rotated.refresh_token }).expect(200);
       await t.http().post('/auth/refresh').send({ refresh_token: second.refresh_token }).expect(401);
-      await t.http().delete(`/admin/sessions/${sidOf(user)}`).set(...as(admin)).expect(204);
-      await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ roles: ['user', 'auditor'] }).expect(200);
-      await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ disabled: true }).expect(200);
-      await t.http().patch(`/admin/users/${userId}`).set(...as(admin)).send({ disabled: false }).expect(200);
-      await t.http().delete(`/admin/users/${userId}/sessions`).set(...as(admin)).expect(204);
-      await t.http().post('/admin/keys/rotate').set(...as(admin)).expect(202);
+      await t
+        .http()
+        .delete(`/admin/sessions/${sidOf(user)}`)
+        .set(...as(admin))
+        .expect(204);
+      await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ roles: ['user', 'auditor'] })
+        .expect(200);
+      await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ disabled: true })
+        .expect(200);
+      await t
+        .http()
+        .patch(`/admin/users/${userId}`)
+        .set(...as(admin))
+        .send({ disabled: false })
+        .expect(200);
+      await t
+        .http()
+        .delete(`/admin/users/${userId}/sessions`)
+        .set(...as(admin))
+        .expect(204);
+      await t
+        .http()
+        .post('/admin/keys/rotate')
+        .set(...as(admin))
+        .expect(202);
 
       const types = new Set<string>();
       let cursor: string | null = null;
@@ -278,7 +423,11 @@ describe('admin routes', () => {
     it('filters by user and type', async () => {
       await t.http().post('/auth/login').send({ email: 'user@example.com', password: 'wrong password' }).expect(401);
 
-      const res = await t.http().get(`/admin/audit?user=${userId}&type=login_failed`).set(...as(admin)).expect(200);
+      const res = await t
+        .http()
+        .get(`/admin/audit?user=${userId}&type=login_failed`)
+        .set(...as(admin))
+        .expect(200);
 
       expect(res.body.items).toEqual([
         expect.objectContaining({ type: 'login_failed', user_id: userId, ip: '127.0.0.1', details: { reason: 'wrong_password' } }),

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService, waitFor } from '../support/service-process.js';
 
-
 describe('booting the compiled service', () => {
   let dataDir: string;
 
@@ -72,7 +71,9 @@ describe('booting the compiled service', () => {
     const readiness: number[] = [];
     let liveWhileStarting: number | undefined;
     await waitFor(async () => {
-      const status = await fetch(`${url}/health/ready`).then((res) => res.status).catch(() => 0);
+      const status = await fetch(`${url}/health/ready`)
+        .then((res) => res.status)
+        .catch(() => 0);
       if (status === 503 && liveWhileStarting === undefined) liveWhileStarting = (await fetch(`${url}/health/live`)).status;
       readiness.push(status);
       return status === 200;

@@ -64,7 +64,9 @@ describe('command-line tools', () => {
 
       for (const result of [wrong, missing]) {
         expect(result.status).toBe(1);
-        expect(result.stderr).toMatch(/^KEYS_KEK: signing key \S+ is encrypted under KEK [0-9a-f]{16}, which KEYS_KEK does not hold; no key was rotated/);
+        expect(result.stderr).toMatch(
+          /^KEYS_KEK: signing key \S+ is encrypted under KEK [0-9a-f]{16}, which KEYS_KEK does not hold; no key was rotated/,
+        );
       }
       expect(await keyCount()).toBe(before);
     });

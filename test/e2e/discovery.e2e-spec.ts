@@ -39,7 +39,11 @@ describe('discovery metadata', () => {
       expect(metadata).not.toHaveProperty('authorization_endpoint');
       // RFC 8414 §3.2: members with zero elements are omitted, never sent empty.
       for (const value of Object.values(metadata)) if (Array.isArray(value)) expect(value.length).toBeGreaterThan(0);
-      await t.http().get(path).set('if-none-match', res.headers.etag as string).expect(304);
+      await t
+        .http()
+        .get(path)
+        .set('if-none-match', res.headers.etag as string)
+        .expect(304);
     },
   );
 });

@@ -6,10 +6,7 @@ import { bearer, createUser, login, type TokenPair } from '../support/users.js';
 
 const CLIENT_ID = 'billing';
 const CLIENT_SECRET = 'billing-secret-0123456789abcdef';
-const basic = (id: string, secret: string): [string, string] => [
-  'authorization',
-  `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-];
+const basic = (id: string, secret: string): [string, string] => ['authorization', `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`];
 
 describe('POST /auth/introspect (RFC 7662)', () => {
   let t: TestApp;
@@ -28,7 +25,11 @@ describe('POST /auth/introspect (RFC 7662)', () => {
   });
 
   const introspect = (token: string, auth: [string, string] = basic(CLIENT_ID, CLIENT_SECRET)) =>
-    t.http().post('/auth/introspect').set(...auth).send({ token });
+    t
+      .http()
+      .post('/auth/introspect')
+      .set(...auth)
+      .send({ token });
 
   it('describes a live access token to a service with its credentials', async () => {
     const res = await introspect(user.access_token).expect(200);
@@ -106,7 +107,11 @@ describe('POST /auth/introspect (RFC 7662)', () => {
   });
 
   it('refuses a request without a token with 400', async () => {
-    const res = await t.http().post('/auth/introspect').set(...basic(CLIENT_ID, CLIENT_SECRET)).send({});
+    const res = await t
+      .http()
+      .post('/auth/introspect')
+      .set(...basic(CLIENT_ID, CLIENT_SECRET))
+      .send({});
 
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
@@ -130,9 +135,18 @@ describe('GET /.well-known/revocations (the feed for verifiers)', () => {
     const sid = decodeJwt(user.access_token).payload.sid as string;
 
     const anonymous = await t.http().get('/.well-known/revocations');
-    const asUser = await t.http().get('/.well-known/revocations').set(...bearer((await login(t, 'ann@example.com')).access_token));
-    const wrongSecret = await t.http().get('/.well-known/revocations').set(...basic(CLIENT_ID, 'not-the-secret'));
-    const service = await t.http().get('/.well-known/revocations').set(...basic(CLIENT_ID, CLIENT_SECRET));
+    const asUser = await t
+      .http()
+      .get('/.well-known/revocations')
+      .set(...bearer((await login(t, 'ann@example.com')).access_token));
+    const wrongSecret = await t
+      .http()
+      .get('/.well-known/revocations')
+      .set(...basic(CLIENT_ID, 'not-the-secret'));
+    const service = await t
+      .http()
+      .get('/.well-known/revocations')
+      .set(...basic(CLIENT_ID, CLIENT_SECRET));
 
     expect([anonymous.status, anonymous.body.error]).toEqual([401, 'invalid_client']);
     expect(asUser.status).toBe(403);
@@ -158,10 +172,17 @@ describe('POST /auth/revoke (RFC 7009)', () => {
     await t.http().post('/auth/revoke').send({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }).expect(200);
 
     await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
-    await t.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(401);
+    await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(401);
   });
 
-  it.each([['an unknown token', 'C'.repeat(43)], ['garbage', 'garbage']])('answers 200 for %s', async (_name, token) => {
+  it.each([
+    ['an unknown token', 'C'.repeat(43)],
+    ['garbage', 'garbage'],
+  ])('answers 200 for %s', async (_name, token) => {
     await t.http().post('/auth/revoke').send({ token }).expect(200);
   });
 });

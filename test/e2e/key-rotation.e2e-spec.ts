@@ -87,7 +87,10 @@ describe('signing-key rotation', () => {
     // Primes the verifier's cache with the JWKS as it was before the rotation.
     await verifier.verify(admin.access_token, time.now());
     time.advance(120);
-    const rotation = await t.http().post('/admin/keys/rotate').set(...bearer(admin.access_token));
+    const rotation = await t
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(admin.access_token));
     expect(rotation.status).toBe(202);
     expect(rotation.body).toEqual({ kid: expect.any(String), state: 'next', activates_at: expect.any(String) });
     expect(new Date(rotation.body.activates_at).getTime()).toBe(time.now() + PUBLISH_AHEAD * 1000);
@@ -105,7 +108,15 @@ describe('signing-key rotation', () => {
       kidsSeen.add(JSON.parse(Buffer.from(res.body.access_token.split('.')[0], 'base64url').toString()).kid);
 
       for (const { token } of issued.filter(({ exp }) => exp > time.now())) {
-        if ((await t.http().get('/auth/me').set(...bearer(token))).status !== 200) refusals.push(`service at minute ${minute}`);
+        if (
+          (
+            await t
+              .http()
+              .get('/auth/me')
+              .set(...bearer(token))
+          ).status !== 200
+        )
+          refusals.push(`service at minute ${minute}`);
         if (!(await verifier.verify(token, time.now()))) refusals.push(`verifier at minute ${minute}`);
       }
     }
@@ -133,8 +144,16 @@ describe('signing-key rotation', () => {
   });
 
   it('answers a second rotation request with the key already waiting', async () => {
-    const first = await t.http().post('/admin/keys/rotate').set(...bearer(admin.access_token)).expect(202);
-    const second = await t.http().post('/admin/keys/rotate').set(...bearer(admin.access_token)).expect(202);
+    const first = await t
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(admin.access_token))
+      .expect(202);
+    const second = await t
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(admin.access_token))
+      .expect(202);
 
     expect(second.body.kid).toBe(first.body.kid);
     expect((await keyStates()).map((key) => key.state)).toEqual(['active', 'next']);
@@ -145,7 +164,11 @@ describe('signing-key rotation', () => {
     const user = await login(t, 'user@example.com');
 
     await t.http().post('/admin/keys/rotate').expect(401);
-    await t.http().post('/admin/keys/rotate').set(...bearer(user.access_token)).expect(403);
+    await t
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(user.access_token))
+      .expect(403);
     expect(await keyStates()).toHaveLength(1);
   });
 
@@ -209,7 +232,7 @@ describe('signing keys across replicas', () => {
     console.log(`replica B published the new key ${Date.now() - started} ms after replica A created it`);
   });
 
-  it('at an activation, replicas with clocks 5 s apart accept each other\'s tokens, under the old key and the new', async () => {
+  it("at an activation, replicas with clocks 5 s apart accept each other's tokens, under the old key and the new", async () => {
     const published = await a.app.get(KeysService).rotate('test');
     await b.app.get(KeysService).sync();
     await createUser(a, 'skew@example.com');
@@ -228,7 +251,12 @@ describe('signing keys across replicas', () => {
     expect(decodeJwt(fromA.access_token).header.kid).toBe(published.kid);
     expect(decodeJwt(fromB.access_token).header.kid).not.toBe(published.kid);
     for (const replica of [a, b]) {
-      for (const tokens of [fromA, fromB]) await replica.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
+      for (const tokens of [fromA, fromB])
+        await replica
+          .http()
+          .get('/auth/me')
+          .set(...bearer(tokens.access_token))
+          .expect(200);
     }
   });
 

@@ -67,7 +67,6 @@ describe('POST /auth/login', () => {
       expect(dump).not.toContain(res.body.refresh_token);
     });
 
-
     it('refuses a disabled user with the same 401 invalid_credentials', async () => {
       const id = await createUser(t, 'ann@example.com');
       await t.dataSource.query('UPDATE users SET disabled = true WHERE id = $1', [id]);

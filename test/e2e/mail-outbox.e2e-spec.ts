@@ -37,10 +37,16 @@ describe('mail outbox', () => {
       for (const email of emails) await createUser(t, email);
       for (const email of emails) await t.http().post('/auth/password/forgot').send({ email }).expect(202);
       // Down long enough for several failed attempts each (backoff 1, 2, 4 s ...).
-      await waitFor(async () => {
-        const [row] = (await t.dataSource.query('SELECT min(attempts) AS attempts FROM mail_outbox WHERE sent_at IS NULL')) as Array<{ attempts: number }>;
-        return row!.attempts >= 3;
-      }, 'three failed attempts per mail', 30_000);
+      await waitFor(
+        async () => {
+          const [row] = (await t.dataSource.query('SELECT min(attempts) AS attempts FROM mail_outbox WHERE sent_at IS NULL')) as Array<{
+            attempts: number;
+          }>;
+          return row!.attempts >= 3;
+        },
+        'three failed attempts per mail',
+        30_000,
+      );
       expect(catcher.mails).toHaveLength(0);
 
       await catcher.listen();
@@ -48,7 +54,13 @@ describe('mail outbox', () => {
       await waitFor(() => catcher.mails.length === emails.length * 2, 'every mail after the outage', 90_000);
       const delays = catcher.mails.map((mail) => mail.receivedAt - upAt);
       console.log(`[outbox] after the SMTP server came back: first mail in ${Math.min(...delays)} ms, last in ${Math.max(...delays)} ms`);
-      for (const email of emails) expect(catcher.to(email).map((mail) => mail.subject).sort()).toEqual(['Reset your password', 'Verify your email address']);
+      for (const email of emails)
+        expect(
+          catcher
+            .to(email)
+            .map((mail) => mail.subject)
+            .sort(),
+        ).toEqual(['Reset your password', 'Verify your email address']);
       const [row] = (await t.dataSource.query('SELECT count(*)::int AS unsent FROM mail_outbox WHERE sent_at IS NULL')) as Array<{ unsent: number }>;
       expect(row!.unsent).toBe(0);
     });
@@ -61,7 +73,9 @@ describe('mail outbox', () => {
       await createUser(t, email);
       await catcher.nth(email, 1);
       await waitFor(() => crash.mock.calls.length === 1, 'the failed mark');
-      const [claimed] = (await t.dataSource.query('SELECT sent_at, next_attempt_at FROM mail_outbox WHERE recipient = $1', [email])) as Array<{ sent_at: Date | null }>;
+      const [claimed] = (await t.dataSource.query('SELECT sent_at, next_attempt_at FROM mail_outbox WHERE recipient = $1', [email])) as Array<{
+        sent_at: Date | null;
+      }>;
       expect(claimed!.sent_at).toBeNull();
 
       // Within the lease nobody sends it again.
@@ -89,14 +103,16 @@ describe('mail outbox', () => {
         vi.spyOn(clock, 'now').mockImplementation(() => new Date(real().getTime() + 86400_000 + 1000));
         const { MailRetention } = await import('../../src/mail/mail-retention.js');
         expect((await t.app.get(MailRetention).run()).abandoned).toBeGreaterThanOrEqual(1);
-        const [abandoned] = (await t.dataSource.query(`SELECT abandoned_at, text_body FROM mail_outbox WHERE recipient = 'expired-link@example.com'`)) as Array<{
+        const [abandoned] = (await t.dataSource.query(
+          `SELECT abandoned_at, text_body FROM mail_outbox WHERE recipient = 'expired-link@example.com'`,
+        )) as Array<{
           abandoned_at: Date | null;
           text_body: string;
         }>;
         expect(abandoned).toMatchObject({ abandoned_at: expect.any(Date), text_body: '' });
-        const finished = ((await t.dataSource.query('SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL OR abandoned_at IS NOT NULL')) as Array<{ id: string }>).map(
-          (row) => row.id,
-        );
+        const finished = (
+          (await t.dataSource.query('SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL OR abandoned_at IS NOT NULL')) as Array<{ id: string }>
+        ).map((row) => row.id);
         vi.restoreAllMocks();
         vi.spyOn(clock, 'now').mockImplementation(() => new Date(real().getTime() + 9 * 86400_000));
         await t.app.get(MailRetention).run();

@@ -27,7 +27,11 @@ describe('POST /oauth/token', () => {
   const token = (form: Record<string, string> | string) => t.http().post('/oauth/token').type('form').send(form);
   const asService = (form: Record<string, string>) => token(form).set(...basic(service.client_id, service.client_secret!));
 
-  const expectOAuthError = (res: { status: number; body: Record<string, unknown>; headers: Record<string, string> }, status: number, error: string) => {
+  const expectOAuthError = (
+    res: { status: number; body: Record<string, unknown>; headers: Record<string, string> },
+    status: number,
+    error: string,
+  ) => {
     expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
     expect(res.body.error_description).toEqual(expect.any(String));
     expect(res.headers['cache-control']).toBe('no-store');
@@ -72,9 +76,19 @@ describe('POST /oauth/token', () => {
       const back = await token({ grant_type: 'refresh_token', refresh_token: viaRefresh.body.refresh_token, client_id: 'auth-service' }).expect(200);
 
       expect(retry.body).toEqual(viaToken.body);
-      expect(viaToken.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.any(String), refresh_expires_in: expect.any(Number) });
+      expect(viaToken.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 900,
+        refresh_token: expect.any(String),
+        refresh_expires_in: expect.any(Number),
+      });
       expect(back.headers['cache-control']).toBe('no-store');
-      await t.http().get('/auth/me').set(...bearer(back.body.access_token)).expect(200);
+      await t
+        .http()
+        .get('/auth/me')
+        .set(...bearer(back.body.access_token))
+        .expect(200);
     });
 
     it("a service client presenting a user's refresh token: invalid_grant, and the token is not spent", async () => {
@@ -174,7 +188,12 @@ describe('POST /oauth/token', () => {
 
       const unknown = await t.http().post('/auth/revoke').type('form').send({ token: user.refresh_token, client_id: 'nobody' });
       expectOAuthError(unknown, 401, 'invalid_client');
-      await t.http().post('/auth/revoke').type('form').send({ token: user.refresh_token, token_type_hint: 'refresh_token', client_id: 'auth-service' }).expect(200);
+      await t
+        .http()
+        .post('/auth/revoke')
+        .type('form')
+        .send({ token: user.refresh_token, token_type_hint: 'refresh_token', client_id: 'auth-service' })
+        .expect(200);
 
       expect((await t.http().post('/auth/refresh').send({ refresh_token: user.refresh_token })).status).toBe(401);
     });
@@ -182,7 +201,13 @@ describe('POST /oauth/token', () => {
     it("a service client cannot revoke a user's session (not its token): 200 and nothing revoked", async () => {
       const user = await login(t, 'ann@example.com');
 
-      await t.http().post('/auth/revoke').set(...basic(service.client_id, service.client_secret!)).type('form').send({ token: user.refresh_token }).expect(200);
+      await t
+        .http()
+        .post('/auth/revoke')
+        .set(...basic(service.client_id, service.client_secret!))
+        .type('form')
+        .send({ token: user.refresh_token })
+        .expect(200);
 
       await t.http().post('/auth/refresh').send({ refresh_token: user.refresh_token }).expect(200);
     });

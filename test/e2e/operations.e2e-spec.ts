@@ -65,7 +65,12 @@ describe('operations', () => {
     expect(document.paths['/auth/me']!.get!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/admin/users/{id}']!.patch!.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/auth/register']!.post!.requestBody).toBeDefined();
-    for (const [path, method] of [['/auth/password', 'post'], ['/auth/sessions', 'get'], ['/auth/me', 'delete'], ['/auth/email/verify/resend', 'post']] as const) {
+    for (const [path, method] of [
+      ['/auth/password', 'post'],
+      ['/auth/sessions', 'get'],
+      ['/auth/me', 'delete'],
+      ['/auth/email/verify/resend', 'post'],
+    ] as const) {
       expect(document.paths[path]![method]!.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
     }
     for (const path of ['/auth/password/forgot', '/auth/password/reset', '/auth/email/verify']) {
@@ -92,7 +97,10 @@ describe('operations', () => {
   it('GET /docs-json passes redocly lint, and a client generator gets a schema for every answer and typed query parameters', async () => {
     const text = (await t.http().get('/docs-json').expect(200)).text;
     const document = JSON.parse(text) as {
-      paths: Record<string, Record<string, { responses: Record<string, { content?: unknown }>; parameters?: Array<{ in: string; schema: { type?: string } }> }>>;
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: unknown }>; parameters?: Array<{ in: string; schema: { type?: string } }> }>
+      >;
     };
     const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'openapi.json');
     writeFileSync(file, text);
@@ -108,7 +116,10 @@ describe('operations', () => {
         // RFC 7009 §2.2: revocation answers 200 with no body; 204s have none by definition.
         const withBody = success.filter(([status]) => status !== '204' && !(method === 'post' && path === '/auth/revoke'));
         for (const [status, response] of withBody) expect(response.content, `${method} ${path} ${status}`).toBeDefined();
-        expect(Object.keys(operation.responses).some((status) => status.startsWith('4')), `${method} ${path}`).toBe(true);
+        expect(
+          Object.keys(operation.responses).some((status) => status.startsWith('4')),
+          `${method} ${path}`,
+        ).toBe(true);
         for (const parameter of (operation.parameters ?? []).filter((entry) => entry.in === 'query')) expect(parameter.schema.type).toBeDefined();
       }
     }
@@ -133,10 +144,16 @@ describe('operations', () => {
     const tokens = await login(t, 'metrics@example.com');
     await t.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(200);
     await t.http().get('/.well-known/jwks.json').expect(200);
-    await t.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
 
     await t.http().get('/metrics').expect(404);
-    const res = await request(`http://127.0.0.1:${t.app.get(MetricsServer).port}`).get('/metrics').expect(200);
+    const res = await request(`http://127.0.0.1:${t.app.get(MetricsServer).port}`)
+      .get('/metrics')
+      .expect(200);
 
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     for (const series of [

@@ -80,12 +80,26 @@ describe.skipIf(!throughPooler)('through a transaction pooler (needs TEST_DATABA
       const first = await login(a, 'pooled@example.com');
       const second = (await b.http().post('/auth/refresh').send({ refresh_token: first.refresh_token }).expect(200)).body as TokenPair;
       const third = (await a.http().post('/auth/refresh').send({ refresh_token: second.refresh_token }).expect(200)).body as TokenPair;
-      await b.http().get('/auth/me').set(...bearer(third.access_token)).expect(200);
+      await b
+        .http()
+        .get('/auth/me')
+        .set(...bearer(third.access_token))
+        .expect(200);
 
       // The first token's successor has been used: presenting it again is a reuse, not a retry.
       const reusedAt = performance.now();
       await a.http().post('/auth/refresh').send({ refresh_token: first.refresh_token }).expect(401);
-      await waitFor(async () => (await b.http().get('/auth/me').set(...bearer(third.access_token))).status === 401, 'B to refuse', 5000);
+      await waitFor(
+        async () =>
+          (
+            await b
+              .http()
+              .get('/auth/me')
+              .set(...bearer(third.access_token))
+          ).status === 401,
+        'B to refuse',
+        5000,
+      );
       const elapsed = performance.now() - reusedAt;
       console.log(`through the pooler, replica B refused the reused session's access token ${elapsed.toFixed(1)} ms after the reuse on A`);
       expect(elapsed).toBeLessThan(1000);
@@ -97,12 +111,30 @@ describe.skipIf(!throughPooler)('through a transaction pooler (needs TEST_DATABA
       const admin = await login(a, 'admin@example.com');
       await createUser(a, 'victim@example.com');
       const victim = await login(b, 'victim@example.com');
-      await b.http().get('/auth/me').set(...bearer(victim.access_token)).expect(200);
+      await b
+        .http()
+        .get('/auth/me')
+        .set(...bearer(victim.access_token))
+        .expect(200);
       const sid = decodeJwt(victim.access_token).payload.sid as string;
 
       const started = performance.now();
-      await a.http().delete(`/admin/sessions/${sid}`).set(...bearer(admin.access_token)).expect(204);
-      await waitFor(async () => (await b.http().get('/auth/me').set(...bearer(victim.access_token))).status === 401, 'B to refuse', 5000);
+      await a
+        .http()
+        .delete(`/admin/sessions/${sid}`)
+        .set(...bearer(admin.access_token))
+        .expect(204);
+      await waitFor(
+        async () =>
+          (
+            await b
+              .http()
+              .get('/auth/me')
+              .set(...bearer(victim.access_token))
+          ).status === 401,
+        'B to refuse',
+        5000,
+      );
       const elapsed = performance.now() - started;
       console.log(`through the pooler, replica B refused the revoked session's access token ${elapsed.toFixed(1)} ms after the revocation on A`);
       expect(elapsed).toBeLessThan(1000);

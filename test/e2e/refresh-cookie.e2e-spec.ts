@@ -27,12 +27,22 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE=true)', () => {
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\/auth(;|$)/);
 
-    const refreshed = await t.http().post('/auth/refresh').set('cookie', `refresh_token=${login.body.refresh_token}`).set('origin', 'http://auth.test').send({});
+    const refreshed = await t
+      .http()
+      .post('/auth/refresh')
+      .set('cookie', `refresh_token=${login.body.refresh_token}`)
+      .set('origin', 'http://auth.test')
+      .send({});
 
     expect(refreshed.status).toBe(200);
     expect(cookieOf(refreshed.headers['set-cookie'])).toContain(`refresh_token=${refreshed.body.refresh_token}`);
 
-    const logout = await t.http().post('/auth/logout').set('cookie', `refresh_token=${refreshed.body.refresh_token}`).set('origin', 'http://auth.test').send({});
+    const logout = await t
+      .http()
+      .post('/auth/logout')
+      .set('cookie', `refresh_token=${refreshed.body.refresh_token}`)
+      .set('origin', 'http://auth.test')
+      .send({});
     expect(logout.status).toBe(204);
     expect(cookieOf(logout.headers['set-cookie'])).toMatch(/refresh_token=;/);
     await t.http().post('/auth/refresh').send({ refresh_token: refreshed.body.refresh_token }).expect(401);

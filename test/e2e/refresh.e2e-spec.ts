@@ -26,7 +26,11 @@ describe('refresh tokens and sessions', () => {
   };
 
   const refresh = (refreshToken: string) => t.http().post('/auth/refresh').send({ refresh_token: refreshToken });
-  const me = (accessToken: string) => t.http().get('/auth/me').set(...bearer(accessToken));
+  const me = (accessToken: string) =>
+    t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(accessToken));
   const sessionRow = async (sid: string) => (await t.dataSource.query('SELECT * FROM sessions WHERE id = $1', [sid]))[0];
 
   describe('refresh rotation and reuse detection', () => {

@@ -14,8 +14,7 @@ describe('POST /auth/register', () => {
   afterAll(() => t.close());
   beforeEach(() => t.dataSource.query('TRUNCATE users CASCADE'));
 
-  const userCount = async (): Promise<number> =>
-    Number((await t.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n);
+  const userCount = async (): Promise<number> => Number((await t.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n);
 
   it('creates a user with the default role and returns no password material', async () => {
     const res = await t.http().post('/auth/register').send({ email: 'alice@example.com', password: PASSWORD });
@@ -170,9 +169,17 @@ describe('POST /auth/register', () => {
   });
 
   it('accepts a 1024-character password and counts characters, not UTF-16 units', async () => {
-    await t.http().post('/auth/register').send({ email: 'long@example.com', password: 'a'.repeat(1024) }).expect(201);
+    await t
+      .http()
+      .post('/auth/register')
+      .send({ email: 'long@example.com', password: 'a'.repeat(1024) })
+      .expect(201);
     // 600 emoji are 600 characters but 1,200 UTF-16 code units.
-    await t.http().post('/auth/register').send({ email: 'emoji@example.com', password: '🔑'.repeat(600) }).expect(201);
+    await t
+      .http()
+      .post('/auth/register')
+      .send({ email: 'emoji@example.com', password: '🔑'.repeat(600) })
+      .expect(201);
   });
 
   it('refuses malformed JSON with 400 invalid_request', async () => {

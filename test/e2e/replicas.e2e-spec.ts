@@ -28,7 +28,11 @@ describe('revocation across replicas', () => {
   async function userSession(email: string): Promise<TokenPair> {
     await createUser(a, email);
     const tokens = await login(a, email);
-    await b.http().get('/auth/me').set(...bearer(tokens.access_token)).expect(200);
+    await b
+      .http()
+      .get('/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     return tokens;
   }
 
@@ -36,8 +40,22 @@ describe('revocation across replicas', () => {
   async function revokeOnAAndTimeB(tokens: TokenPair): Promise<number> {
     const sid = decodeJwt(tokens.access_token).payload.sid as string;
     const started = performance.now();
-    await a.http().delete(`/admin/sessions/${sid}`).set(...bearer(admin.access_token)).expect(204);
-    await waitFor(async () => (await b.http().get('/auth/me').set(...bearer(tokens.access_token))).status === 401, 'B to refuse', 10_000);
+    await a
+      .http()
+      .delete(`/admin/sessions/${sid}`)
+      .set(...bearer(admin.access_token))
+      .expect(204);
+    await waitFor(
+      async () =>
+        (
+          await b
+            .http()
+            .get('/auth/me')
+            .set(...bearer(tokens.access_token))
+        ).status === 401,
+      'B to refuse',
+      10_000,
+    );
     return performance.now() - started;
   }
 
@@ -57,7 +75,11 @@ describe('revocation across replicas', () => {
     const tokens = await userSession('refresh@example.com');
     const sid = decodeJwt(tokens.access_token).payload.sid as string;
 
-    await a.http().delete(`/admin/sessions/${sid}`).set(...bearer(admin.access_token)).expect(204);
+    await a
+      .http()
+      .delete(`/admin/sessions/${sid}`)
+      .set(...bearer(admin.access_token))
+      .expect(204);
 
     await b.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
     await a.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
@@ -66,9 +88,7 @@ describe('revocation across replicas', () => {
   it('B converges after losing its listening connection, through the resync', async () => {
     const tokens = await userSession('lost@example.com');
     if (onServer) {
-      await a.dataSource.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
-        LISTENER_APPLICATION_NAME,
-      ]);
+      await a.dataSource.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [LISTENER_APPLICATION_NAME]);
     }
 
     const elapsed = await revokeOnAAndTimeB(tokens);
@@ -80,10 +100,29 @@ describe('revocation across replicas', () => {
   it('a role removed on A stops the old token on B', async () => {
     const secondId = await createUser(a, 'second-admin@example.com', ['user', 'admin']);
     const second = await login(a, 'second-admin@example.com');
-    await b.http().get('/admin/users').set(...bearer(second.access_token)).expect(200);
+    await b
+      .http()
+      .get('/admin/users')
+      .set(...bearer(second.access_token))
+      .expect(200);
 
-    await a.http().patch(`/admin/users/${secondId}`).set(...bearer(admin.access_token)).send({ roles: ['user'] }).expect(200);
+    await a
+      .http()
+      .patch(`/admin/users/${secondId}`)
+      .set(...bearer(admin.access_token))
+      .send({ roles: ['user'] })
+      .expect(200);
 
-    await waitFor(async () => (await b.http().get('/admin/users').set(...bearer(second.access_token))).status === 401, 'B to refuse', 10_000);
+    await waitFor(
+      async () =>
+        (
+          await b
+            .http()
+            .get('/admin/users')
+            .set(...bearer(second.access_token))
+        ).status === 401,
+      'B to refuse',
+      10_000,
+    );
   });
 });

@@ -34,9 +34,11 @@ describe('retention', () => {
     (await a.http().post('/auth/refresh').send({ refresh_token: pair.refresh_token }).expect(200)).body as TokenPair;
   const sidOf = (pair: TokenPair) => decodeJwt(pair.access_token).payload.sid as string;
   const replaysOf = async (sid: string): Promise<Array<Buffer | null>> =>
-    ((await a.dataSource.query('SELECT rotation_replay FROM refresh_tokens WHERE session_id = $1 ORDER BY issued_at', [sid])) as Array<{
-      rotation_replay: Buffer | null;
-    }>).map((row) => row.rotation_replay);
+    (
+      (await a.dataSource.query('SELECT rotation_replay FROM refresh_tokens WHERE session_id = $1 ORDER BY issued_at', [sid])) as Array<{
+        rotation_replay: Buffer | null;
+      }>
+    ).map((row) => row.rotation_replay);
   const moveClocksBy = (ms: number) => {
     for (const app of [a, b]) vi.spyOn(app.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + ms));
   };

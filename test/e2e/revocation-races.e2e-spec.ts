@@ -183,7 +183,11 @@ class AttackerSwarm {
   private async patchSelf(accessToken: string, round: number): Promise<void> {
     const path = `/admin/users/${round % 2 === 0 ? this.victim.id.toUpperCase() : this.victim.id}`;
     const sentAt = wallNow();
-    const res = await this.replica.http().patch(path).set(...bearer(accessToken)).send({ disabled: false, roles: ADMIN });
+    const res = await this.replica
+      .http()
+      .patch(path)
+      .set(...bearer(accessToken))
+      .send({ disabled: false, roles: ADMIN });
     this.selfPatches.push({ path, sentAt, status: res.status });
     if (res.status !== 200 && !REFUSALS.includes(res.status)) this.anomalies.push({ request: `PATCH ${path}`, status: res.status });
   }
@@ -245,7 +249,11 @@ interface Scenario {
 const patchVictim =
   (changes: object) =>
   async ({ replica, admin, victim }: ChangeContext): Promise<Response> =>
-    replica.http().patch(`/admin/users/${victim.id}`).set(...bearer(admin.access_token)).send(changes);
+    replica
+      .http()
+      .patch(`/admin/users/${victim.id}`)
+      .set(...bearer(admin.access_token))
+      .send(changes);
 
 const everySession = (): boolean => true;
 const seedSession = (sid: string, facts: TrialFacts): boolean => sid === facts.seedSid;
@@ -272,8 +280,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'self-re-enable',
-    title:
-      'an admin being disabled and demoted cannot re-enable or re-promote itself from another replica with tokens obtained during the race',
+    title: 'an admin being disabled and demoted cannot re-enable or re-promote itself from another replica with tokens obtained during the race',
     victimRoles: ADMIN,
     victimFightsBack: true,
     change: patchVictim({ disabled: true, roles: ['user'] }),
@@ -285,7 +292,11 @@ const SCENARIOS: Scenario[] = [
     title:
       "revoking all of a user's sessions on one replica ends every session opened before the request, despite logins and refreshes racing on another",
     victimRoles: ['user'],
-    change: async ({ replica, admin, victim }) => replica.http().delete(`/admin/users/${victim.id}/sessions`).set(...bearer(admin.access_token)),
+    change: async ({ replica, admin, victim }) =>
+      replica
+        .http()
+        .delete(`/admin/users/${victim.id}/sessions`)
+        .set(...bearer(admin.access_token)),
     changeStatus: 204,
     // A login overlapping the request may be ordered after it, so its session may rightly live.
     endsSession: (sid, facts) => facts.sessionsOpenedBefore.has(sid),
@@ -294,7 +305,11 @@ const SCENARIOS: Scenario[] = [
     name: 'revoke-session',
     title: 'a session an admin revokes on one replica stays dead although its holder keeps refreshing it on another',
     victimRoles: ['user'],
-    change: async ({ replica, admin, seed }) => replica.http().delete(`/admin/sessions/${seed.sid}`).set(...bearer(admin.access_token)),
+    change: async ({ replica, admin, seed }) =>
+      replica
+        .http()
+        .delete(`/admin/sessions/${seed.sid}`)
+        .set(...bearer(admin.access_token)),
     changeStatus: 204,
     endsSession: seedSession,
   },
@@ -310,7 +325,11 @@ const SCENARIOS: Scenario[] = [
     name: 'logout',
     title: 'logging out on one replica ends the session although a copy of it keeps refreshing on another',
     victimRoles: ['user'],
-    change: async ({ replica, seed, swarm }) => replica.http().post('/auth/logout').send({ refresh_token: swarm.latestRefreshTokenOf(seed.sid) }),
+    change: async ({ replica, seed, swarm }) =>
+      replica
+        .http()
+        .post('/auth/logout')
+        .send({ refresh_token: swarm.latestRefreshTokenOf(seed.sid) }),
     changeStatus: 204,
     endsSession: seedSession,
   },
@@ -351,7 +370,11 @@ class Survivors {
   token(check: string, token: CollectedToken): void {
     const when = (token.receivedAt - this.respondedAt).toFixed(0);
     const claims = `sid ${token.sid.slice(0, 8)}, roles ${token.roles.join('+')}, iat ${token.iat}`;
-    this.findings.push({ subject: token.pair.access_token, check, detail: `${token.via} by loop ${token.loop} (${claims}, received ${when} ms from T)` });
+    this.findings.push({
+      subject: token.pair.access_token,
+      check,
+      detail: `${token.via} by loop ${token.loop} (${claims}, received ${when} ms from T)`,
+    });
   }
 
   other(subject: string, check: string, detail: string): void {
@@ -387,10 +410,19 @@ interface RacedTrial {
 }
 
 const meStatus = async (replica: TestApp, token: CollectedToken): Promise<number> =>
-  (await replica.http().get('/auth/me').set(...bearer(token.pair.access_token))).status;
+  (
+    await replica
+      .http()
+      .get('/auth/me')
+      .set(...bearer(token.pair.access_token))
+  ).status;
 
 async function introspectionSaysActive({ a, observer }: Rig, token: CollectedToken): Promise<boolean> {
-  const res = await a.http().post('/auth/introspect').set(...bearer(observer.access_token)).send({ token: token.pair.access_token });
+  const res = await a
+    .http()
+    .post('/auth/introspect')
+    .set(...bearer(observer.access_token))
+    .send({ token: token.pair.access_token });
   if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${JSON.stringify(res.body)}`);
   return (res.body as { active: boolean }).active;
 }
@@ -434,7 +466,10 @@ async function runTrial(rig: Rig, scenario: Scenario, timing: Timing): Promise<T
       sessionsOpenedBefore: new Set(swarm.tokens.filter((token) => token.receivedAt < sentAt).map((token) => token.sid)),
     };
     // 1. The revoking replica refuses at once: checked right after T, while the race still runs.
-    const acceptedByAAtOnce = acceptedBy(rig.a, swarm.tokens.filter((token) => mustDie(scenario, facts, token)));
+    const acceptedByAAtOnce = acceptedBy(
+      rig.a,
+      swarm.tokens.filter((token) => mustDie(scenario, facts, token)),
+    );
     await sleepUntil(respondedAt + KEEP_RACING_MS);
     return { facts, acceptedByAAtOnce };
   });
@@ -482,7 +517,10 @@ async function checkEndedSessions({ rig, scenario, victim, swarm, facts, survivo
   }
   await forEachLimited([...tokensBySession.values()], CHECK_CONCURRENCY, async (tokens) => {
     for (const token of tokens.toReversed()) {
-      for (const [name, replica] of [['B', rig.b], ['A', rig.a]] as const) {
+      for (const [name, replica] of [
+        ['B', rig.b],
+        ['A', rig.a],
+      ] as const) {
         const res = await replica.http().post('/auth/refresh').send({ refresh_token: token.pair.refresh_token });
         if (res.status === 200) survivors.token(`refresh on ${name}`, token);
       }
@@ -520,12 +558,18 @@ function summarize(label: string, reports: readonly TrialReport[]): void {
   console.log(
     `[races] ${label}: ${reports.length} trials, ${reports.reduce((sum, report) => sum + report.tokensChecked, 0)} tokens checked, ` +
       `${survivorCount(findings)} survivors` +
-      (findings.length > 0 ? ` from trials ${hitTrials.join(', ')}; per check ${[...perCheck].map(([check, count]) => `${check}: ${count}`).join(', ')}` : '') +
+      (findings.length > 0
+        ? ` from trials ${hitTrials.join(', ')}; per check ${[...perCheck].map(([check, count]) => `${check}: ${count}`).join(', ')}`
+        : '') +
       (anomalies > 0 ? `; ${anomalies} unexpected answers` : ''),
   );
 }
 
-const firstFew = (lines: string[]): string => lines.slice(0, 8).map((line) => `\n  - ${line}`).join('');
+const firstFew = (lines: string[]): string =>
+  lines
+    .slice(0, 8)
+    .map((line) => `\n  - ${line}`)
+    .join('');
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The tests.
@@ -603,7 +647,11 @@ describe('an admin is recognised by its own id in any letter case', () => {
   });
 
   const patchOwnAccountUpperCased = (changes: object) =>
-    t.http().patch(`/admin/users/${adminId.toUpperCase()}`).set(...bearer(admin.access_token)).send(changes);
+    t
+      .http()
+      .patch(`/admin/users/${adminId.toUpperCase()}`)
+      .set(...bearer(admin.access_token))
+      .send(changes);
   const ownRow = async (): Promise<UserRow> => (await queryRows<UserRow>(t, 'SELECT disabled, roles FROM users WHERE id = $1', [adminId]))[0]!;
 
   it('an admin cannot disable its own account by upper-casing its id in the path', async () => {

@@ -31,7 +31,10 @@ describe('signing keys from a mounted PEM file (SIGNING_KEY_FILE)', () => {
     expect(first.app.get(KeysService).signingKey().kid).toBe(firstKid);
     await createUser(first, 'admin@example.com', ['user', 'admin']);
     const admin = await login(first, 'admin@example.com');
-    const refused = await first.http().post('/admin/keys/rotate').set(...bearer(admin.access_token));
+    const refused = await first
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(admin.access_token));
     expect(refused.status).toBe(409);
     await first.close();
 

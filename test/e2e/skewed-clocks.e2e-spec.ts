@@ -31,7 +31,11 @@ describe.skipIf(inject('databaseKind') === 'embedded' || !existsSync(LIBFAKETIME
         REFRESH_REUSE_GRACE: String(GRACE_SECONDS),
         RATE_LIMIT_IP_PER_MINUTE: '100000',
       };
-      for (const [name, offset] of [['reference', undefined], ['fast', '+5s'], ['slow', '-5s']] as const) {
+      for (const [name, offset] of [
+        ['reference', undefined],
+        ['fast', '+5s'],
+        ['slow', '-5s'],
+      ] as const) {
         const port = await freePort();
         services.push(spawnService({ ...env, PORT: String(port) }, offset));
         replicas[name] = `http://127.0.0.1:${port}`;

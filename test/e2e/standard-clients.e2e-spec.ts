@@ -57,9 +57,24 @@ describe('standard OAuth clients against the service', () => {
     jwtUriKey = await assertionKeyPair('RS256');
     jwksServer = await serveJwks([jwtUriKey.publicJwk]);
     basicClient = await createClient(t, admin.access_token, { name: 'orders-basic', scopes: SCOPES, auth_method: 'client_secret_basic' });
-    postClient = await createClient(t, admin.access_token, { name: 'billing-post', scopes: SCOPES, roles: ['billing'], auth_method: 'client_secret_post' });
-    jwtClient = await createClient(t, admin.access_token, { name: 'reports-jwt', scopes: SCOPES, auth_method: 'private_key_jwt', jwks: { keys: [jwtKey.publicJwk] } });
-    jwtUriClient = await createClient(t, admin.access_token, { name: 'audit-jwks-uri', scopes: SCOPES, auth_method: 'private_key_jwt', jwks_uri: jwksServer.url });
+    postClient = await createClient(t, admin.access_token, {
+      name: 'billing-post',
+      scopes: SCOPES,
+      roles: ['billing'],
+      auth_method: 'client_secret_post',
+    });
+    jwtClient = await createClient(t, admin.access_token, {
+      name: 'reports-jwt',
+      scopes: SCOPES,
+      auth_method: 'private_key_jwt',
+      jwks: { keys: [jwtKey.publicJwk] },
+    });
+    jwtUriClient = await createClient(t, admin.access_token, {
+      name: 'audit-jwks-uri',
+      scopes: SCOPES,
+      auth_method: 'private_key_jwt',
+      jwks_uri: jwksServer.url,
+    });
     as = await discoverWithOauth4webapi(base);
   });
   afterAll(async () => {
@@ -70,10 +85,20 @@ describe('standard OAuth clients against the service', () => {
 
   const basicAuth = (c: CreatedClient = basicClient) => oauth.ClientSecretBasic(c.client_secret!);
   const oauth4ClientCredentials = async (c: CreatedClient, auth: oauth.ClientAuth, scope?: string) => {
-    const response = await oauth.clientCredentialsGrantRequest(as, { client_id: c.client_id }, auth, scope === undefined ? {} : { scope }, oauth4Options(base));
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      { client_id: c.client_id },
+      auth,
+      scope === undefined ? {} : { scope },
+      oauth4Options(base),
+    );
     return oauth.processClientCredentialsResponse(as, { client_id: c.client_id }, response);
   };
-  const me = (token: string) => t.http().get('/auth/me').set(...bearer(token));
+  const me = (token: string) =>
+    t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(token));
 
   describe('discovery', () => {
     it('oauth4webapi reads the RFC 8414 metadata: the token endpoint, its grants and client authentication methods', () => {
@@ -103,10 +128,21 @@ describe('standard OAuth clients against the service', () => {
       expect(tokens.refresh_token).toBeUndefined();
       const { header, payload } = decodeJwt(tokens.access_token);
       expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
-      expect(payload).toMatchObject({ iss: TEST_ISSUER, aud: 'auth-service', sub: basicClient.client_id, client_id: basicClient.client_id, scope: 'orders:read' });
+      expect(payload).toMatchObject({
+        iss: TEST_ISSUER,
+        aud: 'auth-service',
+        sub: basicClient.client_id,
+        client_id: basicClient.client_id,
+        scope: 'orders:read',
+      });
       expect(payload).not.toHaveProperty('roles');
       expect(payload).not.toHaveProperty('sid');
-      expect((await me(tokens.access_token).expect(200)).body).toEqual({ id: basicClient.client_id, client_id: basicClient.client_id, roles: [], scope: 'orders:read' });
+      expect((await me(tokens.access_token).expect(200)).body).toEqual({
+        id: basicClient.client_id,
+        client_id: basicClient.client_id,
+        roles: [],
+        scope: 'orders:read',
+      });
     });
 
     it('client_secret_post (openid-client): every scope of the client when none is asked for, and its roles', async () => {
@@ -116,7 +152,11 @@ describe('standard OAuth clients against the service', () => {
 
       expect(tokens.scope).toBe('orders:read orders:write');
       expect(tokens.refresh_token).toBeUndefined();
-      expect(decodeJwt(tokens.access_token).payload).toMatchObject({ sub: postClient.client_id, client_id: postClient.client_id, roles: ['billing'] });
+      expect(decodeJwt(tokens.access_token).payload).toMatchObject({
+        sub: postClient.client_id,
+        client_id: postClient.client_id,
+        roles: ['billing'],
+      });
     });
 
     it('private_key_jwt with a registered key set (oauth4webapi PrivateKeyJwt, ES256)', async () => {
@@ -126,7 +166,11 @@ describe('standard OAuth clients against the service', () => {
     });
 
     it('private_key_jwt with a jwks_uri (openid-client PrivateKeyJwt, RS256): the key set is fetched once and cached', async () => {
-      const config = await discoverWithOpenidClient(base, jwtUriClient.client_id, client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }));
+      const config = await discoverWithOpenidClient(
+        base,
+        jwtUriClient.client_id,
+        client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }),
+      );
 
       const first = await client.clientCredentialsGrant(config, { scope: 'orders:read' });
       const second = await client.clientCredentialsGrant(config, { scope: 'orders:read' });
@@ -138,7 +182,10 @@ describe('standard OAuth clients against the service', () => {
     it('a scope the client was not given is invalid_scope (openid-client)', async () => {
       const config = await discoverWithOpenidClient(base, postClient.client_id, client.ClientSecretPost(postClient.client_secret!));
 
-      expect(await oauthErrorOf(client.clientCredentialsGrant(config, { scope: 'orders:read admin' }))).toEqual({ error: 'invalid_scope', status: 400 });
+      expect(await oauthErrorOf(client.clientCredentialsGrant(config, { scope: 'orders:read admin' }))).toEqual({
+        error: 'invalid_scope',
+        status: 400,
+      });
     });
 
     it('a client may use only the method it was registered with: basic client with client_secret_post is invalid_client', async () => {
@@ -148,26 +195,45 @@ describe('standard OAuth clients against the service', () => {
     });
 
     it('a wrong secret over Basic is 401 invalid_client with a Basic challenge (oauth4webapi reports the challenge)', async () => {
-      const response = await oauth.clientCredentialsGrantRequest(as, { client_id: basicClient.client_id }, oauth.ClientSecretBasic('wrong'), {}, oauth4Options(base));
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        { client_id: basicClient.client_id },
+        oauth.ClientSecretBasic('wrong'),
+        {},
+        oauth4Options(base),
+      );
 
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(response.headers.get('cache-control')).toBe('no-store');
-      const error = await oauth.processClientCredentialsResponse(as, { client_id: basicClient.client_id }, response).catch((caught: unknown) => caught);
+      const error = await oauth
+        .processClientCredentialsResponse(as, { client_id: basicClient.client_id }, response)
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
     });
   });
 
   describe('RFC 9068 validation with oauth4webapi validateJwtAccessToken', () => {
     const validate = (token: string) =>
-      oauth.validateJwtAccessToken(as, new Request('https://orders.example/orders', { headers: { authorization: `Bearer ${token}` } }), 'auth-service', oauth4Options(base));
+      oauth.validateJwtAccessToken(
+        as,
+        new Request('https://orders.example/orders', { headers: { authorization: `Bearer ${token}` } }),
+        'auth-service',
+        oauth4Options(base),
+      );
 
     it("accepts a user's token from /auth/login, with the first-party client_id", async () => {
       const user = await login(t, 'ann@example.com');
 
       const claims = await validate(user.access_token);
 
-      expect(claims).toMatchObject({ iss: TEST_ISSUER, aud: 'auth-service', client_id: FIRST_PARTY, sub: expect.any(String), jti: expect.any(String) });
+      expect(claims).toMatchObject({
+        iss: TEST_ISSUER,
+        aud: 'auth-service',
+        client_id: FIRST_PARTY,
+        sub: expect.any(String),
+        jti: expect.any(String),
+      });
     });
 
     it("accepts a service client's token from the token endpoint, sub = client_id", async () => {
@@ -231,7 +297,11 @@ describe('standard OAuth clients against the service', () => {
           return oauth.processIntrospectionResponse(as, { client_id: caller.client_id }, response);
         };
         expect(await introspect(user.access_token), name).toMatchObject({ active: true, client_id: FIRST_PARTY, sid: expect.any(String) });
-        expect(await introspect(service.access_token), name).toMatchObject({ active: true, client_id: basicClient.client_id, scope: 'orders:read orders:write' });
+        expect(await introspect(service.access_token), name).toMatchObject({
+          active: true,
+          client_id: basicClient.client_id,
+          scope: 'orders:read orders:write',
+        });
         expect(await introspect('garbage'), name).toEqual({ active: false });
       }
     });
@@ -239,9 +309,14 @@ describe('standard OAuth clients against the service', () => {
     it('openid-client tokenIntrospection with client_secret_post (its usual default) and private_key_jwt', async () => {
       const user = await login(t, 'ann@example.com');
       const post = await discoverWithOpenidClient(base, postClient.client_id, client.ClientSecretPost(postClient.client_secret!));
-      const jwt = await discoverWithOpenidClient(base, jwtUriClient.client_id, client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }));
+      const jwt = await discoverWithOpenidClient(
+        base,
+        jwtUriClient.client_id,
+        client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }),
+      );
 
-      for (const config of [post, jwt]) expect(await client.tokenIntrospection(config, user.access_token)).toMatchObject({ active: true, sub: expect.any(String) });
+      for (const config of [post, jwt])
+        expect(await client.tokenIntrospection(config, user.access_token)).toMatchObject({ active: true, sub: expect.any(String) });
     });
 
     it('a wrong secret is invalid_client', async () => {
@@ -286,7 +361,11 @@ describe('standard OAuth clients against the service', () => {
     });
 
     it('private_key_jwt (openid-client): a client revokes its own token', async () => {
-      const config = await discoverWithOpenidClient(base, jwtUriClient.client_id, client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }));
+      const config = await discoverWithOpenidClient(
+        base,
+        jwtUriClient.client_id,
+        client.PrivateKeyJwt({ key: jwtUriKey.privateKey, kid: jwtUriKey.kid }),
+      );
       const tokens = await client.clientCredentialsGrant(config);
 
       await client.tokenRevocation(config, tokens.access_token);
@@ -304,8 +383,16 @@ describe('standard OAuth clients against the service', () => {
   describe('secret rotation with an overlap', () => {
     it('the old secret works until previous_secret_expires_at, then only the new one', async () => {
       const rotating = await createClient(t, admin.access_token, { name: 'rotating', auth_method: 'client_secret_basic' });
-      const rotation = await t.http().post(`/admin/clients/${rotating.id}/secret`).set(...bearer(admin.access_token)).send({ previous_secret_ttl: 3600 }).expect(200);
-      const { client_secret: newSecret, previous_secret_expires_at: until } = rotation.body as { client_secret: string; previous_secret_expires_at: string };
+      const rotation = await t
+        .http()
+        .post(`/admin/clients/${rotating.id}/secret`)
+        .set(...bearer(admin.access_token))
+        .send({ previous_secret_ttl: 3600 })
+        .expect(200);
+      const { client_secret: newSecret, previous_secret_expires_at: until } = rotation.body as {
+        client_secret: string;
+        previous_secret_expires_at: string;
+      };
       const withSecret = async (secret: string) => discoverWithOpenidClient(base, rotating.client_id, client.ClientSecretBasic(secret));
 
       expect(newSecret).not.toBe(rotating.client_secret);
@@ -313,16 +400,27 @@ describe('standard OAuth clients against the service', () => {
       await client.clientCredentialsGrant(await withSecret(newSecret));
 
       vi.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(Date.parse(until) + 1000));
-      expect(await oauthErrorOf(client.clientCredentialsGrant(await withSecret(rotating.client_secret!)))).toEqual({ error: 'invalid_client', status: 401 });
+      expect(await oauthErrorOf(client.clientCredentialsGrant(await withSecret(rotating.client_secret!)))).toEqual({
+        error: 'invalid_client',
+        status: 401,
+      });
       await client.clientCredentialsGrant(await withSecret(newSecret));
     });
 
     it('previous_secret_ttl 0 ends the old secret at once', async () => {
       const rotating = await createClient(t, admin.access_token, { name: 'rotating-now', auth_method: 'client_secret_post' });
-      const rotation = await t.http().post(`/admin/clients/${rotating.id}/secret`).set(...bearer(admin.access_token)).send({ previous_secret_ttl: 0 }).expect(200);
+      const rotation = await t
+        .http()
+        .post(`/admin/clients/${rotating.id}/secret`)
+        .set(...bearer(admin.access_token))
+        .send({ previous_secret_ttl: 0 })
+        .expect(200);
       const withSecret = async (secret: string) => discoverWithOpenidClient(base, rotating.client_id, client.ClientSecretPost(secret));
 
-      expect(await oauthErrorOf(client.clientCredentialsGrant(await withSecret(rotating.client_secret!)))).toEqual({ error: 'invalid_client', status: 401 });
+      expect(await oauthErrorOf(client.clientCredentialsGrant(await withSecret(rotating.client_secret!)))).toEqual({
+        error: 'invalid_client',
+        status: 401,
+      });
       await client.clientCredentialsGrant(await withSecret(rotation.body.client_secret as string));
     });
   });
@@ -330,12 +428,21 @@ describe('standard OAuth clients against the service', () => {
   describe('grants that are not offered', () => {
     it('the password grant is unsupported_grant_type (RFC 9700 §2.4), through openid-client and oauth4webapi', async () => {
       const config = await discoverWithOpenidClient(base, FIRST_PARTY, client.None());
-      expect(await oauthErrorOf(client.genericGrantRequest(config, 'password', { username: 'ann@example.com', password: 'correct horse battery staple' }))).toEqual({
+      expect(
+        await oauthErrorOf(client.genericGrantRequest(config, 'password', { username: 'ann@example.com', password: 'correct horse battery staple' })),
+      ).toEqual({
         error: 'unsupported_grant_type',
         status: 400,
       });
 
-      const response = await oauth.genericTokenEndpointRequest(as, { client_id: FIRST_PARTY }, oauth.None(), 'password', { username: 'ann@example.com', password: 'x' }, oauth4Options(base));
+      const response = await oauth.genericTokenEndpointRequest(
+        as,
+        { client_id: FIRST_PARTY },
+        oauth.None(),
+        'password',
+        { username: 'ann@example.com', password: 'x' },
+        oauth4Options(base),
+      );
       const error = await oauth.processGenericTokenEndpointResponse(as, { client_id: FIRST_PARTY }, response).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(oauth.ResponseBodyError);
       expect((error as oauth.ResponseBodyError).error).toBe('unsupported_grant_type');

@@ -4,7 +4,6 @@ import { freePort, spawnService, waitFor, type ServiceProcess } from '../support
 import { resetDatabase, TEST_KEK } from '../support/test-app.js';
 import type { TokenPair } from '../support/users.js';
 
-
 const PASSWORD = 'correct horse battery staple';
 
 /**
@@ -45,8 +44,7 @@ describe.skipIf(inject('databaseKind') === 'embedded')('two service processes on
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
-  const get = (base: string, path: string, token?: string) =>
-    fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const get = (base: string, path: string, token?: string) => fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   it('agree on users, tokens, key rotations and revocations', async () => {
     expect((await post(a, '/auth/register', { email: 'ann@example.com', password: PASSWORD })).status).toBe(201);
@@ -72,7 +70,8 @@ describe.skipIf(inject('databaseKind') === 'embedded')('two service processes on
     const lines = services.flatMap((service) => service.output().split('\n')).filter((line) => line.startsWith('{'));
     const requestLines = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req !== undefined);
     expect(requestLines.length).toBeGreaterThan(5);
-    for (const entry of requestLines) expect(entry.req).toEqual({ id: expect.any(String), method: expect.any(String), path: expect.any(String), remoteAddress: expect.any(String) });
+    for (const entry of requestLines)
+      expect(entry.req).toEqual({ id: expect.any(String), method: expect.any(String), path: expect.any(String), remoteAddress: expect.any(String) });
     const everything = services.map((service) => service.output()).join('\n');
     for (const secret of [PASSWORD, 'bootstrap password', 'Bearer ', 'eyJ', 'refresh_token":"']) expect(everything).not.toContain(secret);
   });

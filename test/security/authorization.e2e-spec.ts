@@ -95,30 +95,57 @@ describe('attack suite: authorization', () => {
   });
 
   it("IDOR: a user cannot list another user's sessions", async () => {
-    await t.http().get(`/admin/users/${otherId}/sessions`).set(...bearer(user.access_token)).expect(403);
+    await t
+      .http()
+      .get(`/admin/users/${otherId}/sessions`)
+      .set(...bearer(user.access_token))
+      .expect(403);
   });
 
   it('IDOR: a user cannot list even their own sessions through the admin route', async () => {
-    await t.http().get(`/admin/users/${userId}/sessions`).set(...bearer(user.access_token)).expect(403);
+    await t
+      .http()
+      .get(`/admin/users/${userId}/sessions`)
+      .set(...bearer(user.access_token))
+      .expect(403);
   });
 
   it("IDOR: a user cannot revoke someone else's session by id", async () => {
     const other = await login(t, 'other@example.com');
     const sid = decodeJwt(other.access_token).payload.sid as string;
-    await t.http().delete(`/admin/sessions/${sid}`).set(...bearer(user.access_token)).expect(403);
-    await t.http().get('/auth/me').set(...bearer(other.access_token)).expect(200);
+    await t
+      .http()
+      .delete(`/admin/sessions/${sid}`)
+      .set(...bearer(user.access_token))
+      .expect(403);
+    await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(other.access_token))
+      .expect(200);
   });
 
   it('privilege escalation: a user cannot grant themselves the admin role', async () => {
-    await t.http().patch(`/admin/users/${userId}`).set(...bearer(user.access_token)).send({ roles: ['admin'] }).expect(403);
+    await t
+      .http()
+      .patch(`/admin/users/${userId}`)
+      .set(...bearer(user.access_token))
+      .send({ roles: ['admin'] })
+      .expect(403);
     const [row] = await t.dataSource.query('SELECT roles FROM users WHERE id = $1', [userId]);
     expect(row.roles).toEqual(['user']);
   });
 
   it('a user cannot rotate the signing keys or read the audit trail: 403 insufficient_role', async () => {
     for (const res of [
-      await t.http().post('/admin/keys/rotate').set(...bearer(user.access_token)),
-      await t.http().get('/admin/audit').set(...bearer(user.access_token)),
+      await t
+        .http()
+        .post('/admin/keys/rotate')
+        .set(...bearer(user.access_token)),
+      await t
+        .http()
+        .get('/admin/audit')
+        .set(...bearer(user.access_token)),
     ]) {
       expect(res.status).toBe(403);
       expect(res.body).toEqual({ statusCode: 403, error: 'insufficient_role', message: expect.any(String) });

@@ -37,12 +37,24 @@ describe('attack suite: client authentication', () => {
     { signWith = key.privateKey, alg = 'ES256', omit = [] as string[] }: { signWith?: CryptoKey; alg?: string; omit?: string[] } = {},
   ) => {
     const now = Math.floor(Date.now() / 1000);
-    const all: Record<string, unknown> = { iss: jwtClient.client_id, sub: jwtClient.client_id, aud: ISSUER, jti: randomUUID(), iat: now, exp: now + 60, ...claims };
+    const all: Record<string, unknown> = {
+      iss: jwtClient.client_id,
+      sub: jwtClient.client_id,
+      aud: ISSUER,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+      ...claims,
+    };
     const payload = Object.fromEntries(Object.entries(all).filter(([claim]) => !omit.includes(claim)));
     return new SignJWT(payload).setProtectedHeader({ alg, kid: key.kid }).sign(signWith);
   };
   const withAssertion = (app: TestApp, jwt: string, path = '/oauth/token', extra: Record<string, string> = { grant_type: 'client_credentials' }) =>
-    app.http().post(path).type('form').send({ ...extra, client_assertion_type: ASSERTION_TYPE, client_assertion: jwt });
+    app
+      .http()
+      .post(path)
+      .type('form')
+      .send({ ...extra, client_assertion_type: ASSERTION_TYPE, client_assertion: jwt });
   const refused = (res: { status: number; body: { error?: string } }) => expect([res.status, res.body.error]).toEqual([401, 'invalid_client']);
 
   it('a well-formed assertion is accepted (the baseline every attack below changes one thing of)', async () => {
@@ -61,7 +73,9 @@ describe('attack suite: client authentication', () => {
   it('two replicas racing for one assertion: exactly one accepts it', async () => {
     const jwt = await assertion();
 
-    const statuses = await Promise.all([withAssertion(t, jwt), withAssertion(replica, jwt), withAssertion(t, jwt), withAssertion(replica, jwt)].map(async (res) => (await res).status));
+    const statuses = await Promise.all(
+      [withAssertion(t, jwt), withAssertion(replica, jwt), withAssertion(t, jwt), withAssertion(replica, jwt)].map(async (res) => (await res).status),
+    );
 
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 401)).toHaveLength(3);
@@ -105,7 +119,9 @@ describe('attack suite: client authentication', () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: jwtClient.client_id, sub: jwtClient.client_id, aud: ISSUER, jti: randomUUID(), exp: now + 60 };
     refused(await withAssertion(t, forgeJwt({ alg: 'none', kid: key.kid }, claims)));
-    refused(await withAssertion(t, forgeJwt({ alg: 'HS256', kid: key.kid }, { ...claims, jti: randomUUID() }, hs256With(JSON.stringify(key.publicJwk)))));
+    refused(
+      await withAssertion(t, forgeJwt({ alg: 'HS256', kid: key.kid }, { ...claims, jti: randomUUID() }, hs256With(JSON.stringify(key.publicJwk)))),
+    );
   });
 
   it('client_id in the body naming another client than the assertion is refused', async () => {
@@ -113,7 +129,12 @@ describe('attack suite: client authentication', () => {
       .http()
       .post('/oauth/token')
       .type('form')
-      .send({ grant_type: 'client_credentials', client_id: secretClient.client_id, client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion() });
+      .send({
+        grant_type: 'client_credentials',
+        client_id: secretClient.client_id,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(),
+      });
     refused(res);
   });
 
@@ -123,11 +144,22 @@ describe('attack suite: client authentication', () => {
       .setProtectedHeader({ alg: 'ES256' })
       .sign(privateKey);
     refused(await withAssertion(t, foreign));
-    refused(await t.http().post('/oauth/token').set(...basic(jwtClient.client_id, 'guess')).type('form').send({ grant_type: 'client_credentials' }));
+    refused(
+      await t
+        .http()
+        .post('/oauth/token')
+        .set(...basic(jwtClient.client_id, 'guess'))
+        .type('form')
+        .send({ grant_type: 'client_credentials' }),
+    );
   });
 
   it('a wrong client_assertion_type or an oversized assertion is invalid_request; a garbage assertion is invalid_client', async () => {
-    const wrongType = await t.http().post('/oauth/token').type('form').send({ grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: await assertion() });
+    const wrongType = await t
+      .http()
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: await assertion() });
     expect([wrongType.status, wrongType.body.error]).toEqual([400, 'invalid_request']);
     refused(await withAssertion(t, 'not.a.jwt'));
     const oversized = await withAssertion(t, 'x'.repeat(9000));
@@ -144,7 +176,12 @@ describe('attack suite: client authentication', () => {
       ['authorization', 'Basic'] as [string, string],
     ];
     for (const header of attempts) {
-      const res = await t.http().post('/oauth/token').set(...header).type('form').send({ grant_type: 'client_credentials' });
+      const res = await t
+        .http()
+        .post('/oauth/token')
+        .set(...header)
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
       refused(res);
       expect(res.body.error_description).toBe('Client authentication failed');
       expect(res.headers['www-authenticate']).toMatch(/^Basic /);
@@ -154,16 +191,43 @@ describe('attack suite: client authentication', () => {
   it('a user refresh token or an access token as a client secret or assertion gets nowhere', async () => {
     await createUser(t, 'ann@example.com');
     const user = await login(t, 'ann@example.com');
-    refused(await t.http().post('/oauth/token').set(...basic(secretClient.client_id, user.refresh_token)).type('form').send({ grant_type: 'client_credentials' }));
+    refused(
+      await t
+        .http()
+        .post('/oauth/token')
+        .set(...basic(secretClient.client_id, user.refresh_token))
+        .type('form')
+        .send({ grant_type: 'client_credentials' }),
+    );
     refused(await withAssertion(t, user.access_token));
   });
 
   it('a service client token is no admin Bearer at introspection or the revocation feed (403), whatever its roles', async () => {
     const powerful = await createClient(t, admin.access_token, { name: 'powerful', roles: ['admin'], auth_method: 'client_secret_basic' });
-    const res = await t.http().post('/oauth/token').set(...basic(powerful.client_id, powerful.client_secret!)).type('form').send({ grant_type: 'client_credentials' });
+    const res = await t
+      .http()
+      .post('/oauth/token')
+      .set(...basic(powerful.client_id, powerful.client_secret!))
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
 
-    expect((await t.http().post('/auth/introspect').set(...bearer(res.body.access_token)).send({ token: 'x' })).status).toBe(403);
-    expect((await t.http().get('/.well-known/revocations').set(...bearer(res.body.access_token))).status).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .post('/auth/introspect')
+          .set(...bearer(res.body.access_token))
+          .send({ token: 'x' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t
+          .http()
+          .get('/.well-known/revocations')
+          .set(...bearer(res.body.access_token))
+      ).status,
+    ).toBe(403);
   });
 });
 
@@ -188,7 +252,11 @@ describe('attack suite: guessing client credentials is throttled', () => {
 
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
-    const real = await t.http().post('/auth/revoke').type('form').send({ token: 'x', client_id: victim.client_id, client_secret: victim.client_secret! });
+    const real = await t
+      .http()
+      .post('/auth/revoke')
+      .type('form')
+      .send({ token: 'x', client_id: victim.client_id, client_secret: victim.client_secret! });
     expect(real.status).toBe(200);
   });
 });

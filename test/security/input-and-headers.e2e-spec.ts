@@ -15,8 +15,7 @@ describe('attack suite: input and headers', () => {
   afterAll(() => t.close());
 
   const userCount = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n as number;
-  const registerRaw = (body: string, type = 'application/json') =>
-    t.http().post('/auth/register').set('content-type', type).send(body);
+  const registerRaw = (body: string, type = 'application/json') => t.http().post('/auth/register').set('content-type', type).send(body);
 
   it('body over the 16 kB limit: 413 before it is read', async () => {
     const res = await registerRaw(JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(20_000) }));
@@ -152,21 +151,56 @@ describe('attack suite: input and headers', () => {
     });
 
     it('NUL or a control character in the admin email filter: 400, never 500', async () => {
-      expectRefused(await t.http().get('/admin/users?email=us%00er').set(...bearer(adminToken)));
-      expectRefused(await t.http().get('/admin/users?email=%01').set(...bearer(adminToken)));
-      expectRefused(await t.http().get('/admin/users?email=ad%E2%80%8Bmin').set(...bearer(adminToken)));
+      expectRefused(
+        await t
+          .http()
+          .get('/admin/users?email=us%00er')
+          .set(...bearer(adminToken)),
+      );
+      expectRefused(
+        await t
+          .http()
+          .get('/admin/users?email=%01')
+          .set(...bearer(adminToken)),
+      );
+      expectRefused(
+        await t
+          .http()
+          .get('/admin/users?email=ad%E2%80%8Bmin')
+          .set(...bearer(adminToken)),
+      );
     });
 
     it('NUL in a cursor, raw or inside its encoding: 400, never 500', async () => {
       const crafted = Buffer.from(JSON.stringify(['user\u0000@example.com'])).toString('base64url');
-      expectRefused(await t.http().get(`/admin/users?cursor=${crafted}`).set(...bearer(adminToken)));
-      expectRefused(await t.http().get('/admin/users?cursor=%00').set(...bearer(adminToken)));
-      const auditCursor = Buffer.from(JSON.stringify(['2020-01-01T00:00:00.000Z\u0000', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
-      expectRefused(await t.http().get(`/admin/audit?cursor=${auditCursor}`).set(...bearer(adminToken)));
+      expectRefused(
+        await t
+          .http()
+          .get(`/admin/users?cursor=${crafted}`)
+          .set(...bearer(adminToken)),
+      );
+      expectRefused(
+        await t
+          .http()
+          .get('/admin/users?cursor=%00')
+          .set(...bearer(adminToken)),
+      );
+      const auditCursor = Buffer.from(JSON.stringify(['2020-01-01T00:00:00.000Z\u0000', '00000000-0000-4000-8000-000000000000'])).toString(
+        'base64url',
+      );
+      expectRefused(
+        await t
+          .http()
+          .get(`/admin/audit?cursor=${auditCursor}`)
+          .set(...bearer(adminToken)),
+      );
     });
 
     it.each([101, 300, 5000])('a %s-character path id: 400 in the contract shape, not Fastify 414', async (length) => {
-      const res = await t.http().get(`/admin/users/${'a'.repeat(length)}/sessions`).set(...bearer(adminToken));
+      const res = await t
+        .http()
+        .get(`/admin/users/${'a'.repeat(length)}/sessions`)
+        .set(...bearer(adminToken));
       expectRefused(res);
       expect(JSON.stringify(res.body)).not.toContain('aaaa');
     });

@@ -39,7 +39,15 @@ describe('attack suite: login abuse', () => {
     const limited = await startTestApp({ RATE_LIMIT_IP_PER_MINUTE: '10' });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) statuses.push((await limited.http().post('/auth/login').send({ email: `user${i}@example.com`, password: 'x' })).status);
+      for (let i = 0; i < 12; i++)
+        statuses.push(
+          (
+            await limited
+              .http()
+              .post('/auth/login')
+              .send({ email: `user${i}@example.com`, password: 'x' })
+          ).status,
+        );
       expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
       expect(statuses.slice(10)).toEqual([429, 429]);
     } finally {
@@ -78,7 +86,11 @@ describe('attack suite: login abuse', () => {
     const hash = vi.spyOn(t.app.get(PasswordHasher), 'hash');
 
     await attempt('victim@example.com', 'a'.repeat(1025)).expect(400);
-    await t.http().post('/auth/register').send({ email: 'new@example.com', password: 'a'.repeat(1025) }).expect(400);
+    await t
+      .http()
+      .post('/auth/register')
+      .send({ email: 'new@example.com', password: 'a'.repeat(1025) })
+      .expect(400);
 
     expect(verify).not.toHaveBeenCalled();
     expect(hash).not.toHaveBeenCalled();
@@ -123,7 +135,10 @@ describe('attack suite: login abuse', () => {
     ['passwordHash', { passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }],
     ['__proto__', JSON.parse('{"__proto__": {"roles": ["admin"]}}') as object],
   ])('mass assignment: register with %s is refused and nothing is written', async (_name, extra) => {
-    const res = await t.http().post('/auth/register').send({ email: 'mass@example.com', password: PASSWORD, ...extra });
+    const res = await t
+      .http()
+      .post('/auth/register')
+      .send({ email: 'mass@example.com', password: PASSWORD, ...extra });
     expect(res.status).toBe(400);
     expect(await userCount()).toBe(1);
   });

@@ -11,7 +11,9 @@ const GUESSES_PER_HOUR = 20;
  * (xmin): a refusal that wrote anything, an update or a new row, changes this list.
  */
 const throttleRowVersions = (t: TestApp, ...tables: string[]) =>
-  t.dataSource.query(tables.map((table) => `SELECT '${table}' AS "table", xmin::text AS version FROM ${table}`).join(' UNION ALL ') + ' ORDER BY 1, 2');
+  t.dataSource.query(
+    tables.map((table) => `SELECT '${table}' AS "table", xmin::text AS version FROM ${table}`).join(' UNION ALL ') + ' ORDER BY 1, 2',
+  );
 const HOME = '198.51.100.7';
 const attackerAddress = (n: number) => `203.0.113.${n % 16}`;
 
@@ -171,7 +173,11 @@ describe('attack suite: login throttling and lockout', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(60);
 
       const admin = await adminToken();
-      await t.http().delete(`/admin/users/${victimId}/login-throttle`).set(...bearer(admin)).expect(204);
+      await t
+        .http()
+        .delete(`/admin/users/${victimId}/login-throttle`)
+        .set(...bearer(admin))
+        .expect(204);
 
       await attempt(victim, PASSWORD, { ip: '192.0.2.77' }).expect(200);
       const [event] = await t.dataSource.query(`SELECT details FROM audit_events WHERE type = 'login_throttle_cleared' AND user_id = $1`, [victimId]);
@@ -181,10 +187,22 @@ describe('attack suite: login throttling and lockout', () => {
     it('the clearing route: 401 without a token, 403 for a non-admin, 404 for an unknown user, 400 for a malformed id', async () => {
       const user = (await login(t, victim)).access_token;
       await t.http().delete(`/admin/users/${victimId}/login-throttle`).expect(401);
-      await t.http().delete(`/admin/users/${victimId}/login-throttle`).set(...bearer(user)).expect(403);
+      await t
+        .http()
+        .delete(`/admin/users/${victimId}/login-throttle`)
+        .set(...bearer(user))
+        .expect(403);
       const admin = await adminToken();
-      await t.http().delete('/admin/users/00000000-0000-4000-8000-000000000000/login-throttle').set(...bearer(admin)).expect(404);
-      await t.http().delete('/admin/users/not-a-uuid/login-throttle').set(...bearer(admin)).expect(400);
+      await t
+        .http()
+        .delete('/admin/users/00000000-0000-4000-8000-000000000000/login-throttle')
+        .set(...bearer(admin))
+        .expect(404);
+      await t
+        .http()
+        .delete('/admin/users/not-a-uuid/login-throttle')
+        .set(...bearer(admin))
+        .expect(400);
     });
 
     it('a device proof is bound to its account: one from another account, or a forged one, earns no trust', async () => {
@@ -201,7 +219,11 @@ describe('attack suite: login throttling and lockout', () => {
     it('a device proof ends when an admin revokes the user’s sessions', async () => {
       const device = deviceProofOf(await attempt(victim, PASSWORD, { ip: HOME }).expect(200));
       const admin = await adminToken();
-      await t.http().delete(`/admin/users/${victimId}/sessions`).set(...bearer(admin)).expect(204);
+      await t
+        .http()
+        .delete(`/admin/users/${victimId}/sessions`)
+        .set(...bearer(admin))
+        .expect(204);
       await spendBudget(victim);
 
       await attempt(victim, PASSWORD, { ip: HOME, device }).expect(429);

@@ -25,8 +25,6 @@ describe('attack suite: refresh abuse', () => {
     victim = (await refresh(victim.refresh_token).expect(200)).body as TokenPair;
   };
 
-
-
   it.each([
     ['random 43 characters', 'x'.repeat(43)],
     ['the victim token with one character changed', 'FLIP'],
@@ -36,7 +34,13 @@ describe('attack suite: refresh abuse', () => {
   ])('garbage (%s) is refused and leaves the victim session alone', async (_name, kind) => {
     const token = victim.refresh_token;
     const garbage =
-      kind === 'FLIP' ? `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` : kind === 'TRUNCATE' ? token.slice(0, 30) : kind === 'PAD' ? `${token} ` : kind;
+      kind === 'FLIP'
+        ? `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`
+        : kind === 'TRUNCATE'
+          ? token.slice(0, 30)
+          : kind === 'PAD'
+            ? `${token} `
+            : kind;
 
     const res = await refresh(garbage);
 
@@ -61,13 +65,21 @@ describe('attack suite: refresh abuse', () => {
   });
 
   it('kind swap: a refresh token presented as a Bearer access token', async () => {
-    await t.http().get('/auth/me').set(...bearer(victim.refresh_token)).expect(401);
+    await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(victim.refresh_token))
+      .expect(401);
   });
 
   it("cross-user: the attacker's own refresh token yields only the attacker's identity", async () => {
     const attacker = await login(t, 'attacker@example.com');
     const res = await refresh(attacker.refresh_token).expect(200);
-    const me = await t.http().get('/auth/me').set(...bearer(res.body.access_token)).expect(200);
+    const me = await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(res.body.access_token))
+      .expect(200);
     expect(me.body.email).toBe('attacker@example.com');
   });
 

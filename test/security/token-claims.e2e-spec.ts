@@ -29,7 +29,10 @@ describe('attack suite: token claims', () => {
   const signed = (override: Record<string, unknown>, headerOverride: Record<string, unknown> = {}) =>
     forgeJwt({ alg: 'RS256', typ: 'at+jwt', kid, ...headerOverride }, { ...claims, ...override }, rs256With(ourKey));
   const expectRefused = async (token: string) => {
-    const res = await t.http().get('/auth/me').set(...bearer(token));
+    const res = await t
+      .http()
+      .get('/auth/me')
+      .set(...bearer(token));
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_token');
   };
@@ -79,7 +82,12 @@ describe('attack suite: token claims', () => {
   it('a disabled subject', async () => {
     const id = await createUser(t, 'disabled@example.com');
     const tokens = await login(t, 'disabled@example.com');
-    await t.http().patch(`/admin/users/${id}`).set(...bearer(admin)).send({ disabled: true }).expect(200);
+    await t
+      .http()
+      .patch(`/admin/users/${id}`)
+      .set(...bearer(admin))
+      .send({ disabled: true })
+      .expect(200);
     await expectRefused(tokens.access_token);
   });
 
@@ -89,7 +97,17 @@ describe('attack suite: token claims', () => {
       const id = await createUser(t, 'deleted@example.com');
       const tokens = await login(t, 'deleted@example.com');
       await t.dataSource.query('DELETE FROM users WHERE id = $1', [id]);
-      await waitFor(async () => (await t.http().get('/auth/me').set(...bearer(tokens.access_token))).status === 401, 'refusal', 5000);
+      await waitFor(
+        async () =>
+          (
+            await t
+              .http()
+              .get('/auth/me')
+              .set(...bearer(tokens.access_token))
+          ).status === 401,
+        'refusal',
+        5000,
+      );
     },
   );
 });

@@ -44,7 +44,11 @@ describe('attack suite: token forgery', () => {
   const header = (extra: object = {}) => ({ alg: 'RS256', typ: 'at+jwt', kid, ...extra });
 
   it('control: a token we issued is accepted', async () => {
-    await t.http().get('/auth/me').set('authorization', `Bearer ${forgeJwt(header(), claims, rs256With(ourKey))}`).expect(200);
+    await t
+      .http()
+      .get('/auth/me')
+      .set('authorization', `Bearer ${forgeJwt(header(), claims, rs256With(ourKey))}`)
+      .expect(200);
   });
 
   it.each(['none', 'None', 'NONE', 'nOnE'])('alg "%s" with no signature', async (alg) => {
@@ -152,7 +156,14 @@ describe('attack suite: token forgery', () => {
 
   it.each([
     ['standard base64 characters', (token: string) => token.replace(/-/g, '+').replace(/_/g, '/')],
-    ['padding added', (token: string) => token.split('.').map((part) => `${part}==`).join('.')],
+    [
+      'padding added',
+      (token: string) =>
+        token
+          .split('.')
+          .map((part) => `${part}==`)
+          .join('.'),
+    ],
     ['whitespace inside', (token: string) => `${token.slice(0, 20)} ${token.slice(20)}`],
     ['a fourth segment', (token: string) => `${token}.extra`],
     ['a flipped signature bit', (token: string) => `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`],
@@ -167,7 +178,10 @@ describe('attack suite: token forgery', () => {
   });
 
   it('a token too large for the header limit gets a shaped 431', async () => {
-    const res = await t.http().get('/auth/me').set('authorization', `Bearer ${'a'.repeat(20_000)}`);
+    const res = await t
+      .http()
+      .get('/auth/me')
+      .set('authorization', `Bearer ${'a'.repeat(20_000)}`);
     expect(res.status).toBe(431);
     expect(res.body).toEqual({ statusCode: 431, error: 'invalid_request', message: expect.any(String) });
   });

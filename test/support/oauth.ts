@@ -37,7 +37,11 @@ export function fetchVia(base: string): typeof fetch {
 /** RFC 8414 discovery with oauth4webapi, as a service would start. */
 export async function discoverWithOauth4webapi(base: string): Promise<oauth.AuthorizationServer> {
   const issuer = new URL(TEST_ISSUER);
-  const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: fetchVia(base), [oauth.allowInsecureRequests]: true });
+  const response = await oauth.discoveryRequest(issuer, {
+    algorithm: 'oauth2',
+    [oauth.customFetch]: fetchVia(base),
+    [oauth.allowInsecureRequests]: true,
+  });
   return oauth.processDiscoveryResponse(issuer, response);
 }
 
@@ -53,13 +57,20 @@ export function discoverWithOpenidClient(base: string, clientId: string, auth: c
 export const oauth4Options = (base: string) => ({ [oauth.customFetch]: fetchVia(base), [oauth.allowInsecureRequests]: true }) as const;
 
 export async function createClient(t: TestApp, adminToken: string, body: Record<string, unknown>): Promise<CreatedClient> {
-  const res = await t.http().post('/admin/clients').set(...bearer(adminToken)).send(body);
+  const res = await t
+    .http()
+    .post('/admin/clients')
+    .set(...bearer(adminToken))
+    .send(body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as CreatedClient;
 }
 
 /** A signing key pair for private_key_jwt, with the public half as a JWK to register. */
-export async function assertionKeyPair(alg: 'RS256' | 'ES256' | 'EdDSA' = 'ES256', kid = `key-${alg}`): Promise<{ privateKey: CryptoKey; publicJwk: JWK; kid: string; alg: string }> {
+export async function assertionKeyPair(
+  alg: 'RS256' | 'ES256' | 'EdDSA' = 'ES256',
+  kid = `key-${alg}`,
+): Promise<{ privateKey: CryptoKey; publicJwk: JWK; kid: string; alg: string }> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }, kid, alg };
 }

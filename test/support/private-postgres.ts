@@ -64,7 +64,12 @@ export class PrivatePostgres {
         shared_buffers: `'32MB'`,
         ...settings,
       };
-      await appendFile(join(dataDir, 'postgresql.conf'), Object.entries(conf).map(([key, value]) => `${key} = ${value}\n`).join(''));
+      await appendFile(
+        join(dataDir, 'postgresql.conf'),
+        Object.entries(conf)
+          .map(([key, value]) => `${key} = ${value}\n`)
+          .join(''),
+      );
       await cluster.start();
     } catch (error) {
       await cluster.cleanup();

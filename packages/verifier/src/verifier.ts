@@ -88,7 +88,7 @@ function toVerifierError(error: unknown): VerifierError {
   if (error instanceof VerifierError) return error;
   const code = (error as { code?: string }).code ?? '';
   const claim = (error as { claim?: string }).claim;
-  const mapped = claim === 'nbf' ? 'token_not_yet_valid' : JOSE_CODES[code] ?? 'token_malformed';
+  const mapped = claim === 'nbf' ? 'token_not_yet_valid' : (JOSE_CODES[code] ?? 'token_malformed');
   return new VerifierError(mapped, 'The access token was refused', { cause: error });
 }
 

@@ -86,7 +86,10 @@ describe('@auth-service/verifier from a packed tarball', () => {
     packDir = mkdtempSync(join(tmpdir(), 'verifier-pack-'));
     rmSync(join(KIT_DIR, 'dist'), { recursive: true, force: true });
     await run('npm', ['pack', '--pack-destination', packDir], { cwd: KIT_DIR });
-    tarball = join(packDir, readdirSync(packDir).find((file) => file.endsWith('.tgz'))!);
+    tarball = join(
+      packDir,
+      readdirSync(packDir).find((file) => file.endsWith('.tgz'))!,
+    );
   }, 120_000);
   afterAll(async () => {
     await t.close();
@@ -95,49 +98,72 @@ describe('@auth-service/verifier from a packed tarball', () => {
 
   it('ships the compiled code with its type declarations', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    expect(stdout.split('\n')).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/nest.js', 'package/dist/nest.d.ts']));
+    expect(stdout.split('\n')).toEqual(
+      expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/nest.js', 'package/dist/nest.d.ts']),
+    );
   });
 
-  it.each(['11', '12'])('installs into a fresh Nest %s project, type-checks under nodenext and node10 resolution, and guards its routes', async (major) => {
-    const dir = mkdtempSync(join(tmpdir(), `verifier-nest${major}-`));
-    projects.push(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-nest${major}`, private: true, type: 'module' }));
-    writeFileSync(join(dir, 'main.ts'), CONSUMER);
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', tarball, `@nestjs/common@^${major}`, `@nestjs/core@^${major}`, `@nestjs/platform-express@^${major}`, 'reflect-metadata', 'rxjs', 'typescript@~6.0', '@types/node@^20'],
-      { cwd: dir },
-    );
+  it.each(['11', '12'])(
+    'installs into a fresh Nest %s project, type-checks under nodenext and node10 resolution, and guards its routes',
+    async (major) => {
+      const dir = mkdtempSync(join(tmpdir(), `verifier-nest${major}-`));
+      projects.push(dir);
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-nest${major}`, private: true, type: 'module' }));
+      writeFileSync(join(dir, 'main.ts'), CONSUMER);
+      await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          tarball,
+          `@nestjs/common@^${major}`,
+          `@nestjs/core@^${major}`,
+          `@nestjs/platform-express@^${major}`,
+          'reflect-metadata',
+          'rxjs',
+          'typescript@~6.0',
+          '@types/node@^20',
+        ],
+        { cwd: dir },
+      );
 
-    writeFileSync(join(dir, 'node10.ts'), NODE10_CONSUMER);
-    writeFileSync(join(dir, 'tsconfig.node10.json'), tsconfig('commonjs', 'node10', 'node10.ts'));
-    await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node10.json', '--noEmit'], { cwd: dir }).catch((error: { stdout: string }) => {
-      throw new Error(`node10 resolution failed:\n${error.stdout}`);
-    });
-    writeFileSync(join(dir, 'tsconfig.json'), tsconfig('nodenext', 'nodenext', 'main.ts'));
-    await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: dir }).catch((error: { stdout: string }) => {
-      throw new Error(`nodenext resolution failed:\n${error.stdout}`);
-    });
+      writeFileSync(join(dir, 'node10.ts'), NODE10_CONSUMER);
+      writeFileSync(join(dir, 'tsconfig.node10.json'), tsconfig('commonjs', 'node10', 'node10.ts'));
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node10.json', '--noEmit'], { cwd: dir }).catch(
+        (error: { stdout: string }) => {
+          throw new Error(`node10 resolution failed:\n${error.stdout}`);
+        },
+      );
+      writeFileSync(join(dir, 'tsconfig.json'), tsconfig('nodenext', 'nodenext', 'main.ts'));
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: dir }).catch((error: { stdout: string }) => {
+        throw new Error(`nodenext resolution failed:\n${error.stdout}`);
+      });
 
-    const base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
-    const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ISSUER: 'http://auth.test', JWKS_URI: `${base}/.well-known/jwks.json`, PATH: process.env.PATH ?? '' } });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    try {
-      await waitFor(() => /listening \d+/.test(output), `the Nest ${major} consumer to listen; it wrote:\n${output}`, 60_000);
-      const port = /listening (\d+)/.exec(output)![1];
-      const email = `nest${major}@example.com`;
-      await createUser(t, email);
-      const { access_token } = await login(t, email);
+      const base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+      const child = spawn(process.execPath, ['dist/main.js'], {
+        cwd: dir,
+        env: { ISSUER: 'http://auth.test', JWKS_URI: `${base}/.well-known/jwks.json`, PATH: process.env.PATH ?? '' },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        await waitFor(() => /listening \d+/.test(output), `the Nest ${major} consumer to listen; it wrote:\n${output}`, 60_000);
+        const port = /listening (\d+)/.exec(output)![1];
+        const email = `nest${major}@example.com`;
+        await createUser(t, email);
+        const { access_token } = await login(t, email);
 
-      expect((await fetch(`http://127.0.0.1:${port}/orders`)).status).toBe(401);
-      const res = await fetch(`http://127.0.0.1:${port}/orders`, { headers: { authorization: `Bearer ${access_token}` } });
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { owner: string }).owner).toMatch(/^[0-9a-f-]{36}$/);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    } finally {
-      child.kill();
-    }
-  }, 300_000);
+        expect((await fetch(`http://127.0.0.1:${port}/orders`)).status).toBe(401);
+        const res = await fetch(`http://127.0.0.1:${port}/orders`, { headers: { authorization: `Bearer ${access_token}` } });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { owner: string }).owner).toMatch(/^[0-9a-f-]{36}$/);
+        expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      } finally {
+        child.kill();
+      }
+    },
+    300_000,
+  );
 });

@@ -26,7 +26,9 @@ describe('@auth-service/verifier against the service', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    t = await startTestApp({ INTROSPECTION_CLIENTS: `${FEED_CLIENT.clientId}:${createHash('sha256').update(FEED_CLIENT.clientSecret).digest('hex')}` });
+    t = await startTestApp({
+      INTROSPECTION_CLIENTS: `${FEED_CLIENT.clientId}:${createHash('sha256').update(FEED_CLIENT.clientSecret).digest('hex')}`,
+    });
     base = await t.app.getUrl();
     base = base.replace('[::1]', '127.0.0.1');
     verifier = createVerifier({
@@ -49,7 +51,10 @@ describe('@auth-service/verifier against the service', () => {
   afterEach(() => vi.restoreAllMocks());
 
   const refusedWith = async (token: string, code: string) => {
-    const error = await verifier.verify(token).then(() => undefined, (caught: unknown) => caught);
+    const error = await verifier.verify(token).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(VerifierError);
     expect((error as VerifierError).code).toBe(code);
   };
@@ -64,10 +69,22 @@ describe('@auth-service/verifier against the service', () => {
     await verifier.verify(victim.access_token);
 
     const sid = decodeJwt(victim.access_token).payload.sid as string;
-    await t.http().delete(`/admin/sessions/${sid}`).set(...bearer(admin.access_token)).expect(204);
+    await t
+      .http()
+      .delete(`/admin/sessions/${sid}`)
+      .set(...bearer(admin.access_token))
+      .expect(204);
     const started = Date.now();
 
-    await waitFor(async () => (await verifier.verify(victim.access_token).then(() => false, () => true)), 'the verifier to refuse', 5000);
+    await waitFor(
+      async () =>
+        await verifier.verify(victim.access_token).then(
+          () => false,
+          () => true,
+        ),
+      'the verifier to refuse',
+      5000,
+    );
     console.log(`the verifier refused the revoked session after ${Date.now() - started} ms (poll interval 250 ms)`);
     await refusedWith(victim.access_token, 'token_revoked');
     await verifier.verify(user.access_token);
@@ -96,16 +113,44 @@ describe('@auth-service/verifier against the service', () => {
     const revoked = await issue();
     const other = await issue();
 
-    expect(await ownFeed.verify(revoked)).toMatchObject({ sub: clientId, clientId, sid: undefined, email: undefined, scopes: ['jobs:run'], roles: [] });
+    expect(await ownFeed.verify(revoked)).toMatchObject({
+      sub: clientId,
+      clientId,
+      sid: undefined,
+      email: undefined,
+      scopes: ['jobs:run'],
+      roles: [],
+    });
     expect((await verifier.verify(user.access_token)).clientId).toBe('auth-service');
 
     await t.http().post('/auth/revoke').set('authorization', credentials).type('form').send({ token: revoked }).expect(200);
-    await waitFor(async () => verifier.verify(revoked).then(() => false, () => true), 'the verifier to refuse the revoked token', 5000);
+    await waitFor(
+      async () =>
+        verifier.verify(revoked).then(
+          () => false,
+          () => true,
+        ),
+      'the verifier to refuse the revoked token',
+      5000,
+    );
     await refusedWith(revoked, 'token_revoked');
     await verifier.verify(other);
 
-    await t.http().patch(`/admin/clients/${id}`).set(...bearer(admin.access_token)).send({ disabled: true }).expect(200);
-    await waitFor(async () => verifier.verify(other).then(() => false, () => true), 'the verifier to refuse the disabled client', 5000);
+    await t
+      .http()
+      .patch(`/admin/clients/${id}`)
+      .set(...bearer(admin.access_token))
+      .send({ disabled: true })
+      .expect(200);
+    await waitFor(
+      async () =>
+        verifier.verify(other).then(
+          () => false,
+          () => true,
+        ),
+      'the verifier to refuse the disabled client',
+      5000,
+    );
     await refusedWith(other, 'token_revoked');
     ownFeed.close();
   });
@@ -121,7 +166,11 @@ describe('@auth-service/verifier against the service', () => {
       now: () => clock.now().getTime(),
     });
     await sidecar.verify(user.access_token);
-    await t.http().post('/admin/keys/rotate').set(...bearer(admin.access_token)).expect(202);
+    await t
+      .http()
+      .post('/admin/keys/rotate')
+      .set(...bearer(admin.access_token))
+      .expect(202);
     const started = Date.now();
     // Just before the new key signs, then just after: a token from each side of the switch.
     vi.spyOn(clock, 'now').mockReturnValue(new Date(started + 1799_000));
@@ -169,9 +218,17 @@ describe('@auth-service/verifier against the service', () => {
     it.each([
       ['alg none', () => forgeJwt(header({ alg: 'none' }), claims), 'token_malformed'],
       ['alg NONE', () => forgeJwt(header({ alg: 'NONE' }), claims), 'token_malformed'],
-      ['HS256 keyed with our public key', () => forgeJwt(header({ alg: 'HS256' }), claims, hs256With(createPublicKey(ourKey).export({ format: 'pem', type: 'spki' }))), 'token_malformed'],
+      [
+        'HS256 keyed with our public key',
+        () => forgeJwt(header({ alg: 'HS256' }), claims, hs256With(createPublicKey(ourKey).export({ format: 'pem', type: 'spki' }))),
+        'token_malformed',
+      ],
       ['another key under our kid', () => forgeJwt(header(), claims, rs256With(attackerKey)), 'signature_invalid'],
-      ['embedded jwk', () => forgeJwt(header({ jwk: createPublicKey(attackerKey).export({ format: 'jwk' }) }), claims, rs256With(attackerKey)), 'signature_invalid'],
+      [
+        'embedded jwk',
+        () => forgeJwt(header({ jwk: createPublicKey(attackerKey).export({ format: 'jwk' }) }), claims, rs256With(attackerKey)),
+        'signature_invalid',
+      ],
       ['unknown kid', () => forgeJwt(header({ kid: 'attacker' }), claims, rs256With(attackerKey)), 'unknown_key'],
       ['crit header', () => forgeJwt(header({ crit: ['exp'] }), claims, rs256With(ourKey)), 'token_malformed'],
       ['typ JWT', () => forgeJwt(header({ typ: 'JWT' }), claims, rs256With(ourKey)), 'claim_invalid'],
@@ -248,7 +305,9 @@ describe('@auth-service/verifier against the service', () => {
   });
 
   it('protects the example NestJS service: 401, 200, 403 by role, public health', async () => {
-    const example = await NestFactory.create<NestFastifyApplication>(OrdersModule.forRoot(base, 'http://auth.test'), new FastifyAdapter(), { logger: false });
+    const example = await NestFactory.create<NestFastifyApplication>(OrdersModule.forRoot(base, 'http://auth.test'), new FastifyAdapter(), {
+      logger: false,
+    });
     await example.init();
     await example.getHttpAdapter().getInstance().ready();
     try {
@@ -257,10 +316,19 @@ describe('@auth-service/verifier against the service', () => {
       const anonymous = await http().get('/orders');
       expect(anonymous.status).toBe(401);
       expect(anonymous.body.error).toBe('token_missing');
-      const owned = await http().get('/orders').set(...bearer(user.access_token)).expect(200);
+      const owned = await http()
+        .get('/orders')
+        .set(...bearer(user.access_token))
+        .expect(200);
       expect(owned.body.owner).toBe(decodeJwt(user.access_token).payload.sub);
-      await http().delete('/orders/1').set(...bearer(user.access_token)).expect(403);
-      await http().delete('/orders/1').set(...bearer(admin.access_token)).expect(204);
+      await http()
+        .delete('/orders/1')
+        .set(...bearer(user.access_token))
+        .expect(403);
+      await http()
+        .delete('/orders/1')
+        .set(...bearer(admin.access_token))
+        .expect(204);
     } finally {
       await example.close();
     }

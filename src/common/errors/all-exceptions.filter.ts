@@ -29,7 +29,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (exception instanceof ApiError && exception.detail !== undefined) {
       this.logger.debug(`request ${request.id}: ${body.statusCode} ${body.error} (${exception.detail})`);
     } else if (body.error === 'server_error') {
-      const detail = exception instanceof Error ? exception.stack ?? exception.message : String(exception);
+      const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
       this.logger.error(`request ${request.id} ${request.method} ${request.routeOptions.url ?? 'unknown route'} failed: ${detail}`);
     }
     if (exception instanceof ApiError) void reply.headers(exception.headers);

@@ -17,9 +17,7 @@ export class TokenGenerationsAndRetention1795600000000 implements MigrationInter
     await queryRunner.query('ALTER TABLE "users" RENAME COLUMN "tokens_not_before" TO "tokens_revoked_at"');
     await queryRunner.query('ALTER INDEX "users_tokens_not_before_idx" RENAME TO "users_tokens_revoked_at_idx"');
     await queryRunner.query('CREATE INDEX "sessions_expires_at_idx" ON "sessions" ("expires_at")');
-    await queryRunner.query(
-      'CREATE INDEX "refresh_tokens_pending_replay_idx" ON "refresh_tokens" ("used_at") WHERE "rotation_replay" IS NOT NULL',
-    );
+    await queryRunner.query('CREATE INDEX "refresh_tokens_pending_replay_idx" ON "refresh_tokens" ("used_at") WHERE "rotation_replay" IS NOT NULL');
     // A user deleted straight from the database takes every token of theirs along.
     await queryRunner.query(`
       CREATE OR REPLACE FUNCTION "users_announce_deletion"() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -24,10 +24,10 @@ export class CanonicalEmails1795700000001 implements MigrationInterface {
         unchanged++;
         continue;
       }
-      const [, rewritten] = (await queryRunner.query(`UPDATE users SET email = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE email = $2)`, [
-        id,
-        canonical,
-      ])) as [unknown, number];
+      const [, rewritten] = (await queryRunner.query(
+        `UPDATE users SET email = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE email = $2)`,
+        [id, canonical],
+      )) as [unknown, number];
       if (rewritten === 0) unchanged++;
     }
     if (unchanged > 0) {

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from "typeorm";
+import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * OAuth 2.0 service clients (client credentials, and the callers of introspection, revocation and
@@ -8,10 +8,10 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * access tokens revoked on their own by jti.
  */
 export class ServiceClients1796020933735 implements MigrationInterface {
-    name = 'ServiceClients1796020933735'
+  name = 'ServiceClients1796020933735';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             CREATE TABLE "service_clients" (
                 "id" uuid NOT NULL,
                 "client_id" text NOT NULL,
@@ -41,14 +41,14 @@ export class ServiceClients1796020933735 implements MigrationInterface {
                 CONSTRAINT "service_clients_pkey" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE UNIQUE INDEX "service_clients_client_id_key" ON "service_clients" ("client_id")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "service_clients_tokens_revoked_at_idx" ON "service_clients" ("tokens_revoked_at")
             WHERE "tokens_revoked_at" IS NOT NULL
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "client_assertions" (
                 "client_id" text NOT NULL,
                 "jti" text NOT NULL,
@@ -56,10 +56,10 @@ export class ServiceClients1796020933735 implements MigrationInterface {
                 CONSTRAINT "client_assertions_pkey" PRIMARY KEY ("client_id", "jti")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "client_assertions_expires_at_idx" ON "client_assertions" ("expires_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "revoked_client_tokens" (
                 "jti" uuid NOT NULL,
                 "client_id" text NOT NULL,
@@ -68,39 +68,38 @@ export class ServiceClients1796020933735 implements MigrationInterface {
                 CONSTRAINT "revoked_client_tokens_pkey" PRIMARY KEY ("jti")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "revoked_client_tokens_expires_at_idx" ON "revoked_client_tokens" ("expires_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "revoked_client_tokens_revoked_at_idx" ON "revoked_client_tokens" ("revoked_at")
         `);
-    }
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             DROP INDEX "public"."revoked_client_tokens_revoked_at_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."revoked_client_tokens_expires_at_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "revoked_client_tokens"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."client_assertions_expires_at_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "client_assertions"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."service_clients_tokens_revoked_at_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."service_clients_client_id_key"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "service_clients"
         `);
-    }
-
+  }
 }
