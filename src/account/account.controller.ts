@@ -1,4 +1,4 @@
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
@@ -22,6 +22,7 @@ export class AccountController {
 
   /** Every other session of the user ends; the calling session goes on. */
   @RateLimited('account')
+  @ApiOperation({ summary: 'Change the password (other sessions end)' })
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Password replaced; every other session revoked' })
@@ -29,6 +30,7 @@ export class AccountController {
     await this.account.changePassword(caller, body.current_password, body.new_password, clientContext(request));
   }
 
+  @ApiOperation({ summary: "List the caller's live sessions" })
   @Get('sessions')
   @ApiOkResponse({ type: OwnSessionsResponseDto })
   async sessions(@CurrentAccount() caller: AuthenticatedUser): Promise<OwnSessionsResponseDto> {
@@ -47,6 +49,7 @@ export class AccountController {
   }
 
   /** 404 for a session that is not the caller's, whether or not it exists. */
+  @ApiOperation({ summary: "End one of the caller's sessions" })
   @Delete('sessions/:sid')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
@@ -59,6 +62,7 @@ export class AccountController {
   }
 
   @RateLimited('account')
+  @ApiOperation({ summary: "Delete the caller's account" })
   @Delete('me')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Account deleted, its sessions revoked; its audit events stay, without the email' })
@@ -66,6 +70,7 @@ export class AccountController {
     await this.account.deleteAccount(caller, body.password, clientContext(request));
   }
 
+  @ApiOperation({ summary: 'Mail a new verification link' })
   @Post('email/verify/resend')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ description: 'A new verification mail is on its way (nothing is sent for an address already verified)' })

@@ -1,4 +1,4 @@
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/public.decorator.js';
@@ -20,6 +20,7 @@ export class RecoveryController {
 
   /** The same 202 and body for every address: whether it has an account is not told. */
   @RateLimited('password_forgot')
+  @ApiOperation({ summary: 'Mail a password reset link' })
   @Post('password/forgot')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ description: 'If the address has an account, a reset mail is on its way' })
@@ -28,6 +29,7 @@ export class RecoveryController {
   }
 
   @RateLimited('password_reset')
+  @ApiOperation({ summary: 'Set a new password with a mailed token' })
   @Post('password/reset')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Password replaced; every session revoked' })
@@ -36,6 +38,7 @@ export class RecoveryController {
   }
 
   @RateLimited('email_verify')
+  @ApiOperation({ summary: 'Verify the email address with a mailed token' })
   @Post('email/verify')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'The address is verified' })

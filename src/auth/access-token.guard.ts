@@ -7,6 +7,7 @@ import { bearerToken } from '../common/auth/authorization-header.js';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { AccessTokenService } from './access-token.service.js';
+import { serveRequestWith } from './access-token.strategy.js';
 
 /**
  * Global and deny-by-default: every route needs a valid access token unless marked @Public().
@@ -37,6 +38,7 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     try {
       let principal = this.tokens.recall(token);
       if (principal === undefined) {
+        serveRequestWith(request, this.tokens);
         await super.canActivate(context);
         principal = request.user as AuthenticatedPrincipal;
       }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService, type JwtVerifyOptions } from '@nestjs/jwt';
@@ -8,7 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { KeysService } from '../keys/keys.service.js';
 import { RevocationList } from '../sessions/revocation-list.service.js';
 import type { TokenSubject } from '../users/token-subject.js';
-import { headerOf } from './access-token-keys.js';
+import { accessTokenVerificationKey, headerOf } from './access-token-keys.js';
 
 /** Tokens whose signature was checked recently; a client sends the same token many times. */
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -138,6 +139,11 @@ export class AccessTokenService {
     return this.claimsOf(payload);
   }
 
+  /** See accessTokenVerificationKey. @throws ApiError 401 invalid_token */
+  verificationKey(token: string): KeyObject {
+    return accessTokenVerificationKey(this.keys, token);
+  }
+
   /** Who a token speaks for, revocation included: for callers outside the guard (introspection's admin Bearer). */
   authenticate(token: string): AuthenticatedPrincipal {
     return this.recall(token) ?? this.accept(token, this.verify(token));
@@ -185,15 +191,18 @@ export class AccessTokenService {
   }
 
   /**
-   * The claims of a payload whose signature, issuer and audience were verified: times against the
-   * service's clock with JWT_CLOCK_SKEW, and the shape of a user's or a service client's token.
+   * The claims of a payload whose signature was verified: our issuer and audience, the times
+   * against the service's clock with JWT_CLOCK_SKEW, and the shape of a user's or a service
+   * client's token.
    * @throws ApiError 401 invalid_token
    */
   claimsOf(payload: Record<string, unknown>): AccessTokenClaims {
     const { issuer, audience, clockSkewSeconds } = this.config.tokens;
     const now = this.clock.nowSeconds();
-    const { sub, sid, jti, iat, nbf, exp } = payload;
+    const { iss, aud, sub, sid, jti, iat, nbf, exp } = payload;
     if (
+      iss !== issuer ||
+      (Array.isArray(aud) ? !aud.includes(audience) : aud !== audience) ||
       typeof sub !== 'string' ||
       typeof jti !== 'string' ||
       !isFiniteNumber(iat) ||
