@@ -27,7 +27,8 @@ const healthcheck = JSON.parse(/HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(do
  * installs them (`npm run prune:production`) and the compiled service, run read-only as a non-root
  * user with production settings.
  */
-describe('the production build', () => {
+// The image's contents do not depend on the database: once, on the server run, is enough.
+describe.skipIf(inject('databaseKind') === 'embedded')('the production build', () => {
   let dir: string;
 
   beforeAll(() => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../../test/support/service-process.js';
 import { resetDatabase, startTestApp, type TestApp } from '../../../test/support/test-app.js';
 import { createUser, login } from '../../../test/support/users.js';
@@ -74,7 +74,8 @@ const tsconfig = (module: string, moduleResolution: string, file: string) =>
  * into fresh projects on each Nest major the peer range names, type-checked under both of
  * TypeScript's resolution modes, and run against this service.
  */
-describe('@auth-service/verifier from a packed tarball', () => {
+// Packing and installing do not depend on the database: once, on the server run, is enough.
+describe.skipIf(inject('databaseKind') === 'embedded')('@auth-service/verifier from a packed tarball', () => {
   let t: TestApp;
   let tarball: string;
   let packDir: string;
