@@ -24,7 +24,8 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for a token seen before, the common case: no promise on the hot path. */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
 
     const http = context.switchToHttp();
@@ -35,25 +36,19 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
       void reply.header('www-authenticate', 'Bearer');
       throw ApiError.invalidToken();
     }
-    try {
-      let principal = this.tokens.recall(token);
-      if (principal === undefined) {
-        serveRequestWith(request, this.tokens);
-        await super.canActivate(context);
-        principal = request.user as AuthenticatedPrincipal;
-      }
-      // A service client's token is kept apart, so no user-only route mistakes it for a user.
-      if (principal.kind === 'client') {
-        request.user = undefined;
-        request.serviceClient = principal;
-      } else {
-        request.user = principal;
-      }
-      return true;
-    } catch (error) {
+    const refused = (error: unknown): never => {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
       throw error;
+    };
+    let remembered: AuthenticatedPrincipal | undefined;
+    try {
+      remembered = this.tokens.recall(token);
+    } catch (error) {
+      refused(error);
     }
+    if (remembered !== undefined) return attach(request, remembered);
+    serveRequestWith(request, this.tokens);
+    return (super.canActivate(context) as Promise<boolean>).then(() => attach(request, request.user as AuthenticatedPrincipal), refused);
   }
 
   /** passport's verdict: whatever failed (header, signature, claims, revocation) is one 401. */
@@ -62,4 +57,15 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     if (error || !principal) throw ApiError.invalidToken();
     return principal;
   }
+}
+
+/** A service client's token is kept apart, so no user-only route mistakes it for a user. */
+function attach(request: FastifyRequest, principal: AuthenticatedPrincipal): true {
+  if (principal.kind === 'client') {
+    request.user = undefined;
+    request.serviceClient = principal;
+  } else {
+    request.user = principal;
+  }
+  return true;
 }
