@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { inBatches } from '../database/in-batches.js';
 import { PeriodicTask } from '../common/repeat.js';
 import { MailTokensRepository } from './mail-tokens.repository.js';
 
@@ -17,11 +18,6 @@ export class MailTokenRetention extends PeriodicTask {
   }
 
   async run(): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      const batch = await this.tokens.deleteExpired(this.clock.now(), BATCH_SIZE);
-      deleted += batch;
-      if (batch < BATCH_SIZE) return deleted;
-    }
+    return inBatches(BATCH_SIZE, () => this.tokens.deleteExpired(this.clock.now(), BATCH_SIZE));
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PeriodicTask } from '../common/repeat.js';
+import { affectedRows, inBatches } from '../database/in-batches.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -23,19 +24,16 @@ export class AuditRetention extends PeriodicTask {
   /** @returns how many events were deleted */
   async run(): Promise<number> {
     const retention = `${this.config.retention.auditSeconds} seconds`;
-    let total = 0;
-    for (;;) {
-      const deleted = await this.dataSource.transaction(async (manager) => {
+    return inBatches(BATCH_SIZE, () =>
+      this.dataSource.transaction(async (manager) => {
         await manager.query(`SELECT set_config('auth.audit_retention', $1, true)`, [retention]);
-        const [, affected] = (await manager.query(
+        return affectedRows(
+          manager,
           `DELETE FROM audit_events WHERE id IN (
              SELECT id FROM audit_events WHERE occurred_at < now() - $1::interval LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
           [retention],
-        )) as [unknown, number];
-        return affected;
-      });
-      total += deleted;
-      if (deleted < BATCH_SIZE) return total;
-    }
+        );
+      }),
+    );
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
+import { affectedRows, inBatches } from '../database/in-batches.js';
 import { PeriodicTask } from '../common/repeat.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
@@ -25,25 +26,22 @@ export class ClientRetention extends PeriodicTask {
 
   async run(): Promise<{ assertionsDeleted: number; revokedTokensDeleted: number }> {
     const now = this.clock.now().getTime();
-    const assertionsDeleted = await this.inBatches(
-      `DELETE FROM client_assertions WHERE (client_id, jti) IN (
+    const assertionsDeleted = await inBatches(BATCH_SIZE, () =>
+      affectedRows(
+        this.dataSource,
+        `DELETE FROM client_assertions WHERE (client_id, jti) IN (
          SELECT client_id, jti FROM client_assertions WHERE expires_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
-      new Date(now),
+        [new Date(now)],
+      ),
     );
-    const revokedTokensDeleted = await this.inBatches(
-      `DELETE FROM revoked_client_tokens WHERE jti IN (
+    const revokedTokensDeleted = await inBatches(BATCH_SIZE, () =>
+      affectedRows(
+        this.dataSource,
+        `DELETE FROM revoked_client_tokens WHERE jti IN (
          SELECT jti FROM revoked_client_tokens WHERE expires_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
-      new Date(now - 2 * this.config.tokens.clockSkewSeconds * 1000),
+        [new Date(now - 2 * this.config.tokens.clockSkewSeconds * 1000)],
+      ),
     );
     return { assertionsDeleted, revokedTokensDeleted };
-  }
-
-  private async inBatches(sql: string, before: Date): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const [, affected] = (await this.dataSource.query(sql, [before])) as [unknown, number];
-      total += affected;
-      if (affected < BATCH_SIZE) return total;
-    }
   }
 }

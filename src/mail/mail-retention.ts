@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { inBatches } from '../database/in-batches.js';
 import { PeriodicTask } from '../common/repeat.js';
 import { OutboxRepository } from './outbox.repository.js';
 
@@ -21,11 +22,7 @@ export class MailRetention extends PeriodicTask {
   async run(): Promise<{ abandoned: number; deleted: number }> {
     const now = this.clock.now();
     const abandoned = await this.outbox.abandonExpired(now);
-    let deleted = 0;
-    for (;;) {
-      const batch = await this.outbox.deleteFinishedBefore(new Date(now.getTime() - MAIL_RETENTION_MS), BATCH_SIZE);
-      deleted += batch;
-      if (batch < BATCH_SIZE) return { abandoned, deleted };
-    }
+    const deleted = await inBatches(BATCH_SIZE, () => this.outbox.deleteFinishedBefore(new Date(now.getTime() - MAIL_RETENTION_MS), BATCH_SIZE));
+    return { abandoned, deleted };
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
+import { affectedRows, inBatches } from '../database/in-batches.js';
 import { PeriodicTask } from '../common/repeat.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
@@ -28,25 +29,22 @@ export class SessionRetention extends PeriodicTask {
   /** @returns how many replays were cleared and sessions deleted */
   async run(): Promise<{ replaysCleared: number; sessionsDeleted: number }> {
     const now = this.clock.now().getTime();
-    const replaysCleared = await this.inBatches(
-      `UPDATE refresh_tokens SET rotation_replay = NULL WHERE id IN (
+    const replaysCleared = await inBatches(BATCH_SIZE, () =>
+      affectedRows(
+        this.dataSource,
+        `UPDATE refresh_tokens SET rotation_replay = NULL WHERE id IN (
          SELECT id FROM refresh_tokens WHERE rotation_replay IS NOT NULL AND used_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
-      new Date(now - this.config.tokens.refreshReuseGraceSeconds * 1000),
+        [new Date(now - this.config.tokens.refreshReuseGraceSeconds * 1000)],
+      ),
     );
-    const sessionsDeleted = await this.inBatches(
-      `DELETE FROM sessions WHERE id IN (
+    const sessionsDeleted = await inBatches(BATCH_SIZE, () =>
+      affectedRows(
+        this.dataSource,
+        `DELETE FROM sessions WHERE id IN (
          SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
-      new Date(now - this.config.retention.sessionSeconds * 1000),
+        [new Date(now - this.config.retention.sessionSeconds * 1000)],
+      ),
     );
     return { replaysCleared, sessionsDeleted };
-  }
-
-  private async inBatches(sql: string, before: Date): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const [, affected] = (await this.dataSource.query(sql, [before])) as [unknown, number];
-      total += affected;
-      if (affected < BATCH_SIZE) return total;
-    }
   }
 }

@@ -1,10 +1,11 @@
 import { ApiError } from '../../common/errors/api-error.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ClientCredentialsDto } from './client-credentials.dto.js';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
 
 /** POST /oauth/token, form-encoded (RFC 6749 §4.4.2, §6; RFC 7523 §2.2 for the assertion). */
-export class TokenRequestDto {
+export class TokenRequestDto extends ClientCredentialsDto {
   @ApiProperty({ enum: ['refresh_token', 'client_credentials'] })
   @IsString()
   @MaxLength(256)
@@ -22,30 +23,6 @@ export class TokenRequestDto {
   @IsString()
   @MaxLength(4096)
   scope?: string;
-
-  @ApiPropertyOptional({ description: 'client_secret_post and private_key_jwt; alone, the first-party public client (refresh)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
-  client_id?: string;
-
-  @ApiPropertyOptional({ description: 'client_secret_post' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  client_secret?: string;
-
-  @ApiPropertyOptional({ description: 'private_key_jwt (RFC 7523)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
-  client_assertion?: string;
-
-  @ApiPropertyOptional({ enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'] })
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  client_assertion_type?: string;
 }
 
 /**
