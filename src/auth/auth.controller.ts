@@ -75,8 +75,17 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: TokenResponseDto })
-  async loginMfa(@Body() body: LoginMfaDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenResponseDto> {
-    const { tokens, newDevice } = await this.auth.loginWithSecondFactor(body.mfa_token, body.code, clientContext(request), DeviceCookie.read(request));
+  async loginMfa(
+    @Body() body: LoginMfaDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const { tokens, newDevice } = await this.auth.loginWithSecondFactor(
+      body.mfa_token,
+      body.code,
+      clientContext(request),
+      DeviceCookie.read(request),
+    );
     if (newDevice !== undefined) DeviceCookie.set(reply, newDevice.proof, newDevice.maxAgeSeconds);
     this.refreshCookie.set(reply, tokens);
     return tokens;

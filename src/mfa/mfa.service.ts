@@ -179,7 +179,12 @@ export class MfaService {
       [hashToken(token), this.clock.now()],
     )) as Array<{ id: string; userId: string; passwordHash: string; accountKey: Buffer; clientKey: string; budgeted: boolean }>;
     if (row === undefined) return undefined;
-    return { id: row.id, userId: row.userId, passwordHash: row.passwordHash, firstAttempt: { accountKey: row.accountKey, clientKey: row.clientKey, budgeted: row.budgeted } };
+    return {
+      id: row.id,
+      userId: row.userId,
+      passwordHash: row.passwordHash,
+      firstAttempt: { accountKey: row.accountKey, clientKey: row.clientKey, budgeted: row.budgeted },
+    };
   }
 
   /**
@@ -192,7 +197,10 @@ export class MfaService {
       return await this.dataSource.transaction(async (manager) => {
         const now = this.clock.now();
         const spent = returned(
-          await manager.query('UPDATE mfa_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 RETURNING id', [challenge.id, now]),
+          await manager.query('UPDATE mfa_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 RETURNING id', [
+            challenge.id,
+            now,
+          ]),
         );
         if (spent.length === 0) return undefined;
         const factor = await this.spendCode(manager, challenge.userId, code, now);
