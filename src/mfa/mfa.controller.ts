@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Header, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { CurrentUser, type AuthenticatedUser } from '../common/auth/authenticated-user.js';
+import { CurrentAccount } from '../account/current-account.js';
+import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import { clientContext } from '../common/client-context.js';
 import { MfaCodeDto, RecoveryCodesResponseDto, TotpEnrollmentResponseDto } from './mfa.dto.js';
 import { MfaService } from './mfa.service.js';
@@ -18,7 +19,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TotpEnrollmentResponseDto })
-  async enroll(@CurrentUser() user: AuthenticatedUser, @Req() request: FastifyRequest): Promise<TotpEnrollmentResponseDto> {
+  async enroll(@CurrentAccount() user: AuthenticatedUser, @Req() request: FastifyRequest): Promise<TotpEnrollmentResponseDto> {
     const { secret, otpauthUri } = await this.mfa.startEnrollment(user, clientContext(request));
     return { secret, otpauth_uri: otpauthUri };
   }
@@ -28,7 +29,11 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: RecoveryCodesResponseDto })
-  async confirm(@CurrentUser() user: AuthenticatedUser, @Body() body: MfaCodeDto, @Req() request: FastifyRequest): Promise<RecoveryCodesResponseDto> {
+  async confirm(
+    @CurrentAccount() user: AuthenticatedUser,
+    @Body() body: MfaCodeDto,
+    @Req() request: FastifyRequest,
+  ): Promise<RecoveryCodesResponseDto> {
     return { recovery_codes: await this.mfa.confirmEnrollment(user, body.code, clientContext(request)) };
   }
 
@@ -36,7 +41,7 @@ export class MfaController {
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  async remove(@CurrentUser() user: AuthenticatedUser, @Body() body: MfaCodeDto, @Req() request: FastifyRequest): Promise<void> {
+  async remove(@CurrentAccount() user: AuthenticatedUser, @Body() body: MfaCodeDto, @Req() request: FastifyRequest): Promise<void> {
     await this.mfa.remove(user, body.code, clientContext(request));
   }
 }

@@ -150,6 +150,8 @@ export class MfaService {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const expiresIn = this.config.mfa.challengeTtlSeconds;
+    // The user's spent and expired challenges go as new ones come: the table holds live ones and few others.
+    await this.dataSource.query('DELETE FROM mfa_challenges WHERE user_id = $1 AND (used_at IS NOT NULL OR expires_at <= $2)', [userId, now]);
     await this.dataSource.query(
       `INSERT INTO mfa_challenges (id, user_id, token_hash, password_hash, throttle_account_key, throttle_client_key, throttle_budgeted,
          created_at, expires_at, used_at)
