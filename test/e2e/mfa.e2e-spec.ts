@@ -418,6 +418,14 @@ describe('ADMIN_REQUIRE_MFA', () => {
       .set(...bearer(pwdOnly.access_token))
       .expect(403);
     expect(refused.body).toEqual({ statusCode: 403, error: 'mfa_required', message: expect.any(String) });
+    // Introspection with an admin Bearer token too.
+    const introspection = await t
+      .http()
+      .post('/auth/introspect')
+      .set(...bearer(pwdOnly.access_token))
+      .send({ token: pwdOnly.access_token })
+      .expect(403);
+    expect(introspection.body.error).toBe('mfa_required');
     // Routes without the admin role are not affected: the admin can enroll.
     const started = await t
       .http()
@@ -441,6 +449,12 @@ describe('ADMIN_REQUIRE_MFA', () => {
       .http()
       .get('/admin/users')
       .set(...bearer(strong.body.access_token))
+      .expect(200);
+    await t
+      .http()
+      .post('/auth/introspect')
+      .set(...bearer(strong.body.access_token))
+      .send({ token: pwdOnly.access_token })
       .expect(200);
     await t
       .http()
