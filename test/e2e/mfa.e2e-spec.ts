@@ -330,6 +330,30 @@ describe('second factor: TOTP with recovery codes', () => {
         .expect(400);
     });
 
+    it('counts wrong codes on removal like wrong passwords (429), and removes nothing for them', async () => {
+      const user = await enrolled();
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await t
+          .http()
+          .delete('/auth/mfa/totp')
+          .set(...bearer(user.tokens.access_token))
+          .send({ code: totp(user.secret, clock.now, 10 + i) });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(0, 4)).toEqual([400, 400, 400, 400]);
+      expect(statuses).toContain(429);
+      expect(await t.dataSource.query('SELECT 1 FROM user_totp WHERE user_id = $1', [user.id])).toHaveLength(1);
+      expect(await t.dataSource.query('SELECT 1 FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL', [user.id])).toHaveLength(10);
+      const bad = await t
+        .http()
+        .delete('/auth/mfa/totp')
+        .set(...bearer(user.tokens.access_token))
+        .send({ code: 123456 })
+        .expect(400);
+      expect(bad.body.error).toBe('invalid_request');
+    });
+
     it('lets an admin reset a user’s second factor: 204, sessions revoked, audited; 404 for an unknown user', async () => {
       const adminEmail = newEmail();
       await createUser(t, adminEmail, ['user', 'admin']);
