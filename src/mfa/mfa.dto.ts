@@ -25,3 +25,12 @@ export class TotpEnrollmentResponseDto {
 export class RecoveryCodesResponseDto {
   @ApiProperty({ type: [String], description: 'Ten single-use codes, shown this once' }) recovery_codes!: string[];
 }
+
+/** 403 from POST /auth/login for a user with a second factor: no session yet. */
+export class MfaRequiredResponseDto {
+  @ApiProperty({ example: 403 }) statusCode!: number;
+  @ApiProperty({ example: 'mfa_required' }) error!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty({ description: 'Single-use, for POST /auth/login/mfa' }) mfa_token!: string;
+  @ApiProperty({ example: 300, description: 'Seconds the mfa_token works' }) expires_in!: number;
+}
