@@ -7,13 +7,13 @@
  *   clients, keys                        service clients (throttled), signing keys (naming the clients' algorithms)
  *   mail                                 the outbox and its sender (on users)
  *   sessions                             on users and clients
- *   account                              self-service and recovery (on sessions, throttle, mail)
+ *   account, mfa                         self-service and recovery (on sessions, throttle, mail); the second factor (on keys, sessions, throttle)
  *   auth, admin, health                  the top: nothing below imports them
  *   app.module, create-app, entities...  the composition root at src/
  * database/ names no feature (the entity list lives in src/entities.ts), no cycles anywhere, and
  * the verifier kit (packages/verifier) stands alone: nothing from src/ or test/.
  */
-const FEATURES = '(users|clients|keys|throttle|mail|sessions|account|auth|admin|health)';
+const FEATURES = '(users|clients|keys|throttle|mail|sessions|account|mfa|auth|admin|health)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -73,6 +73,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(users|throttle|clients|keys|mail|sessions)/' },
       to: { path: '^src/account/' },
+    },
+    {
+      name: 'mfa-above-sessions',
+      comment: 'The second factor builds on keys (its KEKs), sessions and throttling; none of them, nor account, imports it.',
+      severity: 'error',
+      from: { path: '^src/(users|throttle|clients|keys|mail|sessions|account)/' },
+      to: { path: '^src/mfa/' },
     },
     {
       name: 'sessions-below-auth-and-admin',

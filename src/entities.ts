@@ -3,6 +3,7 @@ import { MailToken } from './account/mail-token.entity.js';
 import { AuditEvent } from './audit/audit-event.entity.js';
 import { RevokedClientToken, ServiceClient, UsedClientAssertion } from './clients/service-client.entity.js';
 import { SigningKey } from './keys/signing-key.entity.js';
+import { MfaChallenge, MfaRecoveryCode, UserTotp } from './mfa/mfa.entities.js';
 import { OutboxMessage } from './mail/outbox-message.entity.js';
 import { RefreshToken } from './sessions/refresh-token.entity.js';
 import { Session } from './sessions/session.entity.js';
@@ -24,4 +25,7 @@ export const entities = [
   RevokedClientToken,
   MailToken,
   OutboxMessage,
+  UserTotp,
+  MfaRecoveryCode,
+  MfaChallenge,
 ];

@@ -67,6 +67,14 @@ export class AdminUsersController {
     await this.admin.revokeSessionsOf(id, actor, clientContext(request));
   }
 
+  @ApiOperation({ summary: "Reset a user's second factor: TOTP and recovery codes removed, sessions revoked (audited)" })
+  @ApiNoContentResponse()
+  @Delete(':id/mfa')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async resetMfa(@Param('id', UUID_PARAM) id: string, @CurrentUser() actor: AuthenticatedUser, @Req() request: FastifyRequest): Promise<void> {
+    await this.admin.resetMfa(id, actor, clientContext(request));
+  }
+
   @ApiOperation({ summary: 'Clear the login throttling of an account (audited)' })
   @ApiNoContentResponse()
   @Delete(':id/login-throttle')

@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser } from '../common/auth/authenticated-user.js';
 import type { ClientContext } from '../common/client-context.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { Revocations, type RevocationBatch } from '../sessions/revocations.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { LoginThrottle } from '../throttle/login-throttle.service.js';
@@ -39,6 +40,7 @@ export class AdminUsersService {
     private readonly loginThrottle: LoginThrottle,
     private readonly trustedDevices: TrustedDevices,
     private readonly adminActor: AdminActor,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -96,6 +98,19 @@ export class AdminUsersService {
         { type: 'user_sessions_revoked', userId: id, client, details: { reason: 'revoked_by_admin', sessions, by: actor.id } },
         revoke.manager,
       );
+    });
+  }
+
+  /**
+   * Removes the user's TOTP and recovery codes (a lost phone) and ends every session of theirs: the
+   * next login is with the password alone, and whoever held a session is out.
+   */
+  async resetMfa(id: string, actor: AuthenticatedUser, client: ClientContext): Promise<void> {
+    await this.asAdmin(actor, [id], async (revoke, locked) => {
+      if (!locked.some((row) => row.id === id)) throw ApiError.notFound('No such user');
+      await this.mfa.deleteAllOf(revoke.manager, id);
+      const sessions = await revoke.revokeAllSessionsOf(id, 'mfa_reset');
+      await this.audit.record({ type: 'mfa_reset', userId: id, client, details: { sessions, by: actor.id } }, revoke.manager);
     });
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
+import { MfaModule } from '../mfa/mfa.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -14,7 +15,7 @@ import { AuditController } from './audit.controller.js';
 
 /** Admin routes, and the admin decisions that span users, sessions and service clients. */
 @Module({
-  imports: [UsersModule, SessionsModule, AuditModule, ThrottleModule, ClientsModule],
+  imports: [UsersModule, SessionsModule, AuditModule, ThrottleModule, ClientsModule, MfaModule],
   controllers: [AdminUsersController, AdminSessionsController, AuditController, AdminClientsController],
   providers: [AdminUsersService, AdminClientsService, AdminActor],
 })

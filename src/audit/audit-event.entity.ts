@@ -28,7 +28,15 @@ export type AuditEventType =
   | 'email_verified'
   | 'email_verification_failed'
   | 'account_deleted'
-  | 'account_deletion_failed';
+  | 'account_deletion_failed'
+  | 'mfa_enrollment_started'
+  | 'mfa_enrolled'
+  | 'mfa_enrollment_failed'
+  | 'mfa_challenge_failed'
+  | 'mfa_recovery_code_used'
+  | 'mfa_removed'
+  | 'mfa_removal_failed'
+  | 'mfa_reset';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -59,6 +67,14 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'email_verification_failed',
   'account_deleted',
   'account_deletion_failed',
+  'mfa_enrollment_started',
+  'mfa_enrolled',
+  'mfa_enrollment_failed',
+  'mfa_challenge_failed',
+  'mfa_recovery_code_used',
+  'mfa_removed',
+  'mfa_removal_failed',
+  'mfa_reset',
 ];
 
 /** Ids, reasons, roles and counts: nothing a caller typed as a secret ever goes here. */

@@ -48,6 +48,7 @@ describe('AccessTokenService', () => {
       issuedAt: clock.nowSeconds(),
       tokenGeneration: 3,
       emailVerified: false,
+      amr: ['pwd'],
     });
   });
 

@@ -39,6 +39,8 @@ export interface UserAccessTokenClaims {
   readonly gen: number;
   /** Whether the email was verified when the token was issued; absent from tokens signed before it existed. */
   readonly email_verified?: boolean;
+  /** RFC 8176 authentication methods of the session's login (`pwd`, `otp`); absent from tokens signed before it existed. */
+  readonly amr?: string[];
 }
 
 /** A service client's own token (client credentials), RFC 9068: `sub` = `client_id`, `scope`, no session. */
@@ -91,7 +93,7 @@ export class AccessTokenService {
   ) {}
 
   /** A user's token, for the first-party client (FIRST_PARTY_CLIENT_ID) that /auth/login serves. */
-  issue(subject: TokenSubject, sessionId: string): IssuedAccessToken {
+  issue(subject: TokenSubject, sessionId: string, amr: readonly string[] = ['pwd']): IssuedAccessToken {
     return this.sign({
       sub: subject.id,
       client_id: this.config.tokens.firstPartyClientId,
@@ -100,6 +102,7 @@ export class AccessTokenService {
       email: subject.email,
       gen: subject.tokenGeneration,
       email_verified: subject.emailVerified === true,
+      amr: [...amr],
     });
   }
 
@@ -223,11 +226,12 @@ export class AccessTokenService {
 
   private userClaims(claims: Record<string, unknown>, common: CommonClaims): UserAccessTokenClaims | undefined {
     // Tokens signed before generations existed carry none: generation 0, void once the user's rises.
-    const { sid, email, roles, gen = 0, client_id: clientId = this.config.tokens.firstPartyClientId, email_verified: emailVerified } = claims;
+    const { sid, email, roles, gen = 0, client_id: clientId = this.config.tokens.firstPartyClientId, email_verified: emailVerified, amr } = claims;
     if (typeof sid !== 'string' || typeof email !== 'string' || !isStringArray(roles) || !Number.isSafeInteger(gen) || typeof clientId !== 'string') {
       return undefined;
     }
     if (emailVerified !== undefined && typeof emailVerified !== 'boolean') return undefined;
+    if (amr !== undefined && !isStringArray(amr)) return undefined;
     return {
       ...common,
       client_id: clientId,
@@ -236,6 +240,7 @@ export class AccessTokenService {
       email,
       gen: gen as number,
       ...(emailVerified === undefined ? {} : { email_verified: emailVerified }),
+      ...(amr === undefined ? {} : { amr }),
     };
   }
 
@@ -269,6 +274,7 @@ function userPrincipal(claims: UserAccessTokenClaims): AuthenticatedUser {
     issuedAt: claims.iat,
     tokenGeneration: claims.gen,
     emailVerified: claims.email_verified,
+    amr: claims.amr ?? ['pwd'],
   };
 }
 

@@ -2,6 +2,7 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiExtraModels,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -21,6 +22,7 @@ import { EmailVerification } from '../account/email-verification.service.js';
 import { MeResponseDto } from './dto/me-response.dto.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
+import { LoginMfaDto, MfaRequiredResponseDto } from '../mfa/mfa.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import { ServiceClientPrincipalDto } from './dto/service-client-principal.dto.js';
@@ -59,8 +61,33 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: TokenResponseDto })
+  @ApiForbiddenResponse({ type: MfaRequiredResponseDto, description: 'mfa_required: the user has TOTP; continue with POST /auth/login/mfa' })
   async login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenResponseDto> {
     const { tokens, newDevice } = await this.auth.login(body.email, body.password, clientContext(request), DeviceCookie.read(request));
+    if (newDevice !== undefined) DeviceCookie.set(reply, newDevice.proof, newDevice.maxAgeSeconds);
+    this.refreshCookie.set(reply, tokens);
+    return tokens;
+  }
+
+  @Public()
+  @RateLimited('login')
+  @ApiOperation({ summary: 'Second step of a login with TOTP: the mfa_token from the 403 mfa_required and a TOTP or recovery code' })
+  @Post('login/mfa')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOkResponse({ type: TokenResponseDto })
+  async loginMfa(
+    @Body() body: LoginMfaDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const { tokens, newDevice } = await this.auth.loginWithSecondFactor(
+      body.mfa_token,
+      body.code,
+      clientContext(request),
+      DeviceCookie.read(request),
+    );
     if (newDevice !== undefined) DeviceCookie.set(reply, newDevice.proof, newDevice.maxAgeSeconds);
     this.refreshCookie.set(reply, tokens);
     return tokens;

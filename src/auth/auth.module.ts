@@ -7,6 +7,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { KeysService } from '../keys/keys.service.js';
+import { MfaModule } from '../mfa/mfa.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { IpRateLimitGuard } from '../throttle/ip-rate-limit.guard.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
@@ -36,6 +37,7 @@ import { TokenRevocationService } from './token-revocation.service.js';
     ThrottleModule,
     ClientsModule,
     AccountModule,
+    MfaModule,
     PassportModule,
     JwtModule.registerAsync({ imports: [KeysModule], inject: [KeysService], useFactory: jwtModuleOptions }),
   ],

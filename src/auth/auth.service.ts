@@ -8,6 +8,7 @@ import { REFRESH_TOKEN_PATTERN } from '../sessions/refresh-token-crypto.js';
 import { Revocations } from '../sessions/revocations.js';
 import { SessionsService, type IssuedRefreshToken } from '../sessions/sessions.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { LoginThrottle } from '../throttle/login-throttle.service.js';
 import { TrustedDevices } from '../throttle/trusted-devices.js';
 import { PasswordHasher } from '../users/password-hasher.service.js';
@@ -39,6 +40,7 @@ export class AuthService {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly verification: EmailVerification,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -62,7 +64,10 @@ export class AuthService {
       this.metrics.logins.inc({ outcome: 'failure' });
       throw ApiError.invalidCredentials(reason);
     }
-    await this.throttle.succeeded(attempt);
+    // With a second factor the attempt stays counted until the second step succeeds: a right
+    // password must not clear the failures of wrong codes tried in between.
+    const secondFactor = await this.mfa.isActive(user.id);
+    if (!secondFactor) await this.throttle.succeeded(attempt);
     if (this.config.mail.requireVerifiedEmail && !user.emailVerified) {
       // Only after the password matched: a wrong one gets the same 401 as always, so this says nothing to a guesser.
       await this.verification.refusedLogin(user, client);
@@ -74,7 +79,38 @@ export class AuthService {
       const rehashed = await this.passwords.hash(password);
       if (await this.users.setPasswordHash(user.id, rehashed, user.passwordHash)) verifiedHash = rehashed;
     }
+    if (secondFactor) {
+      // No session yet: only a short-lived, single-use token for POST /auth/login/mfa.
+      const challenge = await this.mfa.openChallenge(user.id, verifiedHash, attempt);
+      throw ApiError.mfaRequired(challenge.token, challenge.expiresIn);
+    }
     const tokens = await this.openSession(user, verifiedHash, client);
+    this.metrics.logins.inc({ outcome: 'success' });
+    return { tokens, newDevice: attempt.budgeted ? await this.devices.trust(user.id) : undefined };
+  }
+
+  /**
+   * A login's second step: the mfa_token of the first and a TOTP or unused recovery code. Each try
+   * is counted by the login throttle like a password; a success spends the token and the code
+   * together and opens the session under the password hash the first step verified.
+   * @throws ApiError 400 invalid_grant, 429
+   */
+  async loginWithSecondFactor(mfaToken: string, code: string, client: ClientContext, deviceProof?: string): Promise<LoginResult> {
+    const challenge = await this.mfa.findChallenge(mfaToken);
+    if (challenge === undefined) throw ApiError.invalidSecondFactor();
+    const user = await this.users.findById(challenge.userId);
+    if (user === null || user.disabled) throw ApiError.invalidSecondFactor();
+    const attempt = await this.throttle.reserve(user.email, { ip: client.ip, deviceProof });
+    const factor = await this.mfa.redeem(challenge, code);
+    if (factor === undefined) {
+      await this.audit.record({ type: 'mfa_challenge_failed', userId: user.id, client });
+      this.metrics.logins.inc({ outcome: 'failure' });
+      throw ApiError.invalidSecondFactor();
+    }
+    await this.throttle.succeeded(attempt);
+    await this.throttle.succeeded(challenge.firstAttempt);
+    if (factor === 'recovery_code') await this.audit.record({ type: 'mfa_recovery_code_used', userId: user.id, client });
+    const tokens = await this.openSession(user, challenge.passwordHash, client, ['pwd', 'otp']);
     this.metrics.logins.inc({ outcome: 'success' });
     return { tokens, newDevice: attempt.budgeted ? await this.devices.trust(user.id) : undefined };
   }
@@ -84,11 +120,11 @@ export class AuthService {
    * changed the user meanwhile, the user is read again and the tokens signed anew, or the login
    * refused if the account is now disabled.
    */
-  private async openSession(user: User, passwordHash: string, client: ClientContext): Promise<TokenResponseDto> {
+  private async openSession(user: User, passwordHash: string, client: ClientContext, amr: readonly string[] = ['pwd']): Promise<TokenResponseDto> {
     let subject: User | null = user;
     // A password changed or reset since it was checked ends the attempt: the session opens only under the hash verified.
     for (let attempt = 0; attempt < MAX_SESSION_OPENING_ATTEMPTS && subject !== null && !subject.disabled; attempt++) {
-      const tokens = await this.sessions.start(subject, client, this.issueTokens, { passwordHash });
+      const tokens = await this.sessions.start(subject, client, this.issueTokens, { passwordHash, amr });
       if (tokens !== undefined) return tokens;
       subject = await this.users.findById(user.id);
       if (subject?.passwordHash !== passwordHash) break;
@@ -122,8 +158,8 @@ export class AuthService {
     await this.revocations.transaction((revoke) => this.sessions.revokeSession(revoke, sessionId, 'revoked_by_client', client));
   }
 
-  private readonly issueTokens = ({ user, sessionId, refreshToken, refreshExpiresIn }: IssuedRefreshToken): TokenResponseDto => {
-    const accessToken = this.accessTokens.issue(user, sessionId);
+  private readonly issueTokens = ({ user, sessionId, refreshToken, refreshExpiresIn, amr }: IssuedRefreshToken): TokenResponseDto => {
+    const accessToken = this.accessTokens.issue(user, sessionId, amr);
     return {
       access_token: accessToken.token,
       token_type: 'Bearer',

@@ -1,7 +1,8 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientAuthenticator, credentialParameters } from '../clients/client-authenticator.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AccessTokenService } from './access-token.service.js';
 import { bearerToken } from '../common/auth/authorization-header.js';
 
@@ -15,6 +16,7 @@ export class IntrospectionCallerGuard implements CanActivate {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly tokens: AccessTokenService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,6 +29,8 @@ export class IntrospectionCallerGuard implements CanActivate {
       if (principal.kind === 'client' || !principal.roles.includes('admin')) {
         throw ApiError.insufficientRole('Introspection needs service credentials or the admin role');
       }
+      // ADMIN_REQUIRE_MFA holds here as on the @Roles('admin') routes (see RolesGuard).
+      if (this.config.mfa.adminRequireMfa && !(principal.amr ?? []).includes('otp')) throw ApiError.secondFactorRequired();
       return true;
     }
     const caller = await this.clients.authenticate(request, credentialParameters(request.body), request.routeOptions.url ?? '');

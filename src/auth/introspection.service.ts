@@ -61,6 +61,7 @@ export class IntrospectionService {
       token_type: 'refresh_token',
       sub: token.session.userId,
       sid: token.sessionId,
+      amr: token.session.amr,
       exp: Math.floor(token.expiresAt.getTime() / 1000),
     };
   }

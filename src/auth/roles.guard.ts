@@ -1,13 +1,21 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { REQUIRED_ROLES } from '../common/auth/roles.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
-/** Runs after AccessTokenGuard: a verified token without a required role is a 403. */
+/**
+ * Runs after AccessTokenGuard: a verified token without a required role is a 403. Under
+ * ADMIN_REQUIRE_MFA a route that requires `admin` also requires a login that proved a second
+ * factor (`otp` in the token's `amr`).
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]);
@@ -20,6 +28,9 @@ export class RolesGuard implements CanActivate {
     if (user === undefined) throw ApiError.invalidToken();
     if (!required.every((role) => user.roles.includes(role))) {
       throw ApiError.insufficientRole('The access token lacks a role this route requires');
+    }
+    if (this.config.mfa.adminRequireMfa && required.includes('admin') && !(user.amr ?? []).includes('otp')) {
+      throw ApiError.secondFactorRequired();
     }
     return true;
   }

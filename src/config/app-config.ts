@@ -97,6 +97,13 @@ export interface AppConfig {
     /** Login is refused (403 email_not_verified, after the password matched) until the email is verified. */
     readonly requireVerifiedEmail: boolean;
   };
+  /** The second factor (issue 19). */
+  readonly mfa: {
+    /** ADMIN_REQUIRE_MFA: admin routes refuse access tokens whose `amr` lacks `otp`. */
+    readonly adminRequireMfa: boolean;
+    /** How long the mfa_token of a login's first step stays usable, seconds. */
+    readonly challengeTtlSeconds: number;
+  };
   /** Service credentials for POST /auth/introspect: client id -> SHA-256 of its secret. */
   readonly introspectionClients: ReadonlyMap<string, Buffer>;
   /** An admin to create at start when none exists (BOOTSTRAP_ADMIN_EMAIL/PASSWORD). */
@@ -318,6 +325,13 @@ class EnvironmentVariables {
   @Transform(toBoolean)
   @IsBoolean()
   REQUIRE_VERIFIED_EMAIL = false;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  ADMIN_REQUIRE_MFA = false;
+
+  @IntegerVariable(30, 1800)
+  MFA_TOKEN_TTL = 300;
 }
 
 /** Variables whose empty value means "unset", as shells and compose files often leave them. */
@@ -455,6 +469,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       auditSeconds: vars.AUDIT_RETENTION,
     },
     mail: mailConfig(vars),
+    mfa: { adminRequireMfa: vars.ADMIN_REQUIRE_MFA, challengeTtlSeconds: vars.MFA_TOKEN_TTL },
     introspectionClients: new Map(
       (vars.INTROSPECTION_CLIENTS?.split(',') ?? []).map((entry) => {
         const [clientId, secretHash] = entry.trim().split(':') as [string, string];

@@ -89,6 +89,20 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
+  /**
+   * Encrypts another secret at rest (a TOTP secret) under the newest KEK, like the private signing
+   * keys. `context` is bound in as associated data (say `totp:<user id>`): a ciphertext copied
+   * onto another row does not decrypt.
+   */
+  sealSecret(plaintext: Buffer, context: string): { ciphertext: Buffer; kekId: string } {
+    return this.encryption.encrypt(plaintext, context);
+  }
+
+  /** @throws when the KEK is not configured or the ciphertext or context do not match */
+  openSecret(ciphertext: Buffer, context: string, kekId: string): Buffer {
+    return this.encryption.decrypt(ciphertext, context, kekId);
+  }
+
   signingKey(): ActiveSigningKey {
     if (this.signing === undefined) throw new Error('no active signing key is loaded');
     return this.signing;

@@ -11,7 +11,11 @@ export type SessionRevocationReason =
   | 'revoked_by_user'
   | 'password_changed'
   | 'password_reset'
-  | 'account_deleted';
+  | 'account_deleted'
+  // The second factor (issue 19): enrolled or removed by the user, reset by an admin
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_reset';
 
 /** A login: the family of refresh tokens it rotates through, and the `sid` claim of its access tokens. */
 @Entity({ name: 'sessions' })
@@ -45,6 +49,10 @@ export class Session {
 
   @Column({ name: 'user_agent', type: 'text', nullable: true })
   userAgent!: string | null;
+
+  /** RFC 8176 methods the login proved (`pwd`, `otp`): every access token of the session carries them as `amr`. */
+  @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
+  amr!: string[];
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;

@@ -22,6 +22,8 @@ export interface LockedRefreshToken {
   disabled: boolean;
   tokenGeneration: number;
   emailVerified: boolean;
+  /** The session's authentication methods (RFC 8176). */
+  amr: string[];
 }
 
 export interface SessionOpening {
@@ -39,6 +41,8 @@ export interface SessionOpening {
   readonly client: ClientContext;
   readonly refreshTokenHash: Buffer;
   readonly refreshExpiresAt: Date;
+  /** RFC 8176 methods the login proved. */
+  readonly amr: readonly string[];
   readonly audit: AuditRecord;
 }
 
@@ -86,13 +90,14 @@ export class SessionsRepository {
       opening.refreshExpiresAt,
       opening.tokenGeneration,
       opening.passwordHash ?? null,
+      opening.amr,
     ];
     const rows = (await this.dataSource.query(
       `WITH subject AS (
          SELECT id FROM users WHERE id = $2 AND token_generation = $10 AND NOT disabled AND ($11::text IS NULL OR password_hash = $11) FOR KEY SHARE
        ), opened AS (
-         INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent)
-         SELECT $1::uuid, id, $3::timestamptz, $3::timestamptz, $4::timestamptz, $5::text, $6::text FROM subject RETURNING id
+         INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent, amr)
+         SELECT $1::uuid, id, $3::timestamptz, $3::timestamptz, $4::timestamptz, $5::text, $6::text, $12::text[] FROM subject RETURNING id
        ), issued AS (
          INSERT INTO refresh_tokens (id, session_id, token_hash, issued_at, expires_at) SELECT $7::uuid, id, $8::bytea, $3::timestamptz, $9::timestamptz FROM opened
        )
@@ -114,7 +119,7 @@ export class SessionsRepository {
       `SELECT t.id, t.session_id AS "sessionId", t.used_at AS "usedAt", t.expires_at AS "expiresAt",
               t.rotation_replay AS "rotationReplay", s.expires_at AS "sessionExpiresAt", s.revoked_at AS "sessionRevokedAt",
               u.id AS "userId", u.email, u.roles, u.disabled, u.token_generation AS "tokenGeneration",
-              u.email_verified AS "emailVerified"
+              u.email_verified AS "emailVerified", s.amr
        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
        WHERE t.token_hash = $1
        FOR UPDATE OF t FOR KEY SHARE OF u`,

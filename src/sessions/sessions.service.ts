@@ -20,6 +20,8 @@ export interface IssuedRefreshToken {
   readonly refreshToken: string;
   /** Seconds until the refresh token expires unused. */
   readonly refreshExpiresIn: number;
+  /** RFC 8176 methods the session's login proved (`pwd`, `otp`). */
+  readonly amr: readonly string[];
 }
 
 /** Builds the client's response (access token included) for a refresh token just issued. */
@@ -65,14 +67,15 @@ export class SessionsService {
     user: TokenSubject,
     client: ClientContext,
     issue: IssueTokens<T>,
-    options: { passwordHash?: string } = {},
+    options: { passwordHash?: string; amr?: readonly string[] } = {},
   ): Promise<T | undefined> {
     const now = this.clock.now();
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.config.tokens.refreshAbsoluteTtlSeconds * 1000);
     const refreshToken = generateRefreshToken();
     const refreshExpiresAt = refreshTokenExpiry(now, expiresAt, this.lifetimes);
-    const response = issue({ user, sessionId, refreshToken, refreshExpiresIn: secondsBetween(now, refreshExpiresAt) });
+    const amr = options.amr ?? ['pwd'];
+    const response = issue({ user, sessionId, refreshToken, refreshExpiresIn: secondsBetween(now, refreshExpiresAt), amr });
     const opened = await this.repository.open({
       sessionId,
       userId: user.id,
@@ -83,6 +86,7 @@ export class SessionsService {
       client,
       refreshTokenHash: hashRefreshToken(refreshToken),
       refreshExpiresAt,
+      amr,
       audit: { type: 'login_succeeded', userId: user.id, sessionId, client },
     });
     return opened ? response : undefined;
@@ -120,6 +124,7 @@ export class SessionsService {
         sessionId: token.sessionId,
         refreshToken: successor,
         refreshExpiresIn: secondsBetween(now, successorExpiresAt),
+        amr: token.amr,
       });
       const rotated = await this.repository.rotate(manager, {
         token,

@@ -58,6 +58,7 @@ describe('POST /auth/introspect (RFC 7662)', () => {
       token_type: 'refresh_token',
       sub: decodeJwt(user.access_token).payload.sub,
       sid: decodeJwt(user.access_token).payload.sid,
+      amr: ['pwd'],
       exp: expect.any(Number),
     });
 

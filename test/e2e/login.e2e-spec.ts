@@ -52,6 +52,8 @@ describe('POST /auth/login', () => {
         email: 'ann@example.com',
         gen: 0,
         email_verified: false,
+        // RFC 8176: a password alone (a login with TOTP says ["pwd", "otp"])
+        amr: ['pwd'],
       });
     });
 

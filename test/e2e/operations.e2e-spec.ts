@@ -42,6 +42,11 @@ const CONTRACT_ROUTES = [
   'post /auth/password/reset',
   'post /auth/email/verify',
   'post /auth/email/verify/resend',
+  'post /auth/login/mfa',
+  'post /auth/mfa/totp',
+  'post /auth/mfa/totp/confirm',
+  'delete /auth/mfa/totp',
+  'delete /admin/users/{id}/mfa',
 ];
 
 describe('operations', () => {

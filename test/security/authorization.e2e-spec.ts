@@ -10,6 +10,8 @@ import { bearer, createUser, login, type TokenPair } from '../support/users.js';
 const PUBLIC_ROUTES = new Set([
   'POST /auth/register',
   'POST /auth/login',
+  // A login's second step: the mfa_token is the proof of the first.
+  'POST /auth/login/mfa',
   'POST /auth/refresh',
   'POST /auth/logout',
   'POST /auth/introspect',

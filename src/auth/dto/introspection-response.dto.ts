@@ -8,6 +8,7 @@ export class IntrospectionResponseDto {
   @ApiPropertyOptional() client_id?: string;
   @ApiPropertyOptional({ description: 'User tokens: the session' }) sid?: string;
   @ApiPropertyOptional({ type: [String] }) roles?: string[];
+  @ApiPropertyOptional({ type: [String], description: 'User tokens: RFC 8176 authentication methods (pwd, otp)' }) amr?: string[];
   @ApiPropertyOptional({ description: 'Service-client tokens: space-separated' }) scope?: string;
   @ApiPropertyOptional() username?: string;
   @ApiPropertyOptional() email?: string;

@@ -14,6 +14,8 @@ export interface AuthenticatedUser {
   readonly tokenGeneration: number;
   /** The `email_verified` claim; tokens from before it existed carry none. */
   readonly emailVerified?: boolean;
+  /** The `amr` claim (RFC 8176); tokens from before it existed count as a password login. */
+  readonly amr?: readonly string[];
 }
 
 /** A service client's own access token (client credentials): no user, no session. */

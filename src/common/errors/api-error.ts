@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'conflict'
   | 'not_found'
   | 'payload_too_large'
+  // 403 from login for a user with a second factor (with an mfa_token), and from admin routes under ADMIN_REQUIRE_MFA
+  | 'mfa_required'
   // 403 from login when REQUIRE_VERIFIED_EMAIL is on and the (correct) password's account is unverified
   | 'email_not_verified'
   | 'service_unavailable'
@@ -26,6 +28,9 @@ export interface ErrorBody {
   statusCode: number;
   error: ErrorCode;
   message: string;
+  /** mfa_required from login: the token for POST /auth/login/mfa, and its lifetime in seconds. */
+  mfa_token?: string;
+  expires_in?: number;
 }
 
 /**
@@ -43,8 +48,10 @@ export class ApiError extends HttpException {
     readonly headers: Readonly<Record<string, string>> = {},
     /** What only the log may know (which check refused, say); never sent. */
     readonly detail?: string,
+    /** Members of the body beyond the three every error has (mfa_required's token). */
+    private readonly extra: Pick<ErrorBody, 'mfa_token' | 'expires_in'> = {},
   ) {
-    super({ statusCode, error: code, message } satisfies ErrorBody, statusCode);
+    super({ statusCode, error: code, message, ...extra } satisfies ErrorBody, statusCode);
   }
 
   /** One answer for unknown email, wrong password and disabled account: no enumeration. */
@@ -59,6 +66,31 @@ export class ApiError extends HttpException {
       'email_not_verified',
       'The email address is not verified yet: open the link in the verification mail (a new one was sent)',
     );
+  }
+
+  /**
+   * The password was right and the account has a second factor: no session yet, only a short-lived,
+   * single-use token for POST /auth/login/mfa. Not cached anywhere: it is as good as half a login.
+   */
+  static mfaRequired(mfaToken: string, expiresIn: number): ApiError {
+    return new ApiError(
+      HttpStatus.FORBIDDEN,
+      'mfa_required',
+      'A second factor is required: send a TOTP or recovery code with the mfa_token to POST /auth/login/mfa',
+      { 'cache-control': 'no-store', pragma: 'no-cache' },
+      undefined,
+      { mfa_token: mfaToken, expires_in: expiresIn },
+    );
+  }
+
+  /** ADMIN_REQUIRE_MFA: an admin route with an access token whose login proved no second factor. */
+  static secondFactorRequired(): ApiError {
+    return new ApiError(HttpStatus.FORBIDDEN, 'mfa_required', 'This route requires a login with a second factor (amr otp)');
+  }
+
+  /** A second-factor code or mfa_token that does not work: wrong, used, expired, or not this user's. */
+  static invalidSecondFactor(): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, 'invalid_grant', 'Invalid or already used code, or invalid or expired mfa_token');
   }
 
   /** A mailed token (reset, verification) that does not work: unknown, used, superseded or expired. */
@@ -143,6 +175,6 @@ export class ApiError extends HttpException {
   }
 
   toBody(): ErrorBody {
-    return { statusCode: this.statusCode, error: this.code, message: this.message };
+    return { statusCode: this.statusCode, error: this.code, message: this.message, ...this.extra };
   }
 }

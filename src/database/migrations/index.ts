@@ -8,6 +8,7 @@ import { LoginThrottlePerClient1795700000000 } from './1795700000000-LoginThrott
 import { CanonicalEmails1795700000001 } from './1795700000001-CanonicalEmails.js';
 import { ServiceClients1796020933735 } from './1796020933735-ServiceClients.js';
 import { AccountSelfService1796100000000 } from './1796100000000-AccountSelfService.js';
+import { SecondFactor1796200000000 } from './1796200000000-SecondFactor.js';
 
 /** Listed explicitly, oldest first: no glob, so the compiled app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   CanonicalEmails1795700000001,
   ServiceClients1796020933735,
   AccountSelfService1796100000000,
+  SecondFactor1796200000000,
 ];
