@@ -36,19 +36,34 @@ export class TrustedDevices {
     return proof !== undefined && DEVICE_PROOF_PATTERN.test(proof);
   }
 
-  /** @returns the new proof, to be handed to the device once */
-  async trust(userId: string): Promise<{ proof: string; maxAgeSeconds: number }> {
+  /**
+   * The account's row is taken (KEY SHARE) before any device row: an INSERT's foreign-key check
+   * would take it only at the end of the statement, after the trim had locked device rows, and a
+   * password reset holding the row FOR UPDATE while it deletes those device rows then deadlocked
+   * with it (found by the reset race test). Concurrent trims skip each other's rows.
+   * @returns the new proof, to be handed to the device once; undefined if the account is gone
+   */
+  async trust(userId: string): Promise<{ proof: string; maxAgeSeconds: number } | undefined> {
     const proof = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const maxAgeSeconds = this.config.throttling.trustedDeviceTtlSeconds;
-    // The DELETE sees the table as it was before the INSERT: it keeps the newest but one.
-    await this.dataSource.query(
-      `WITH added AS (INSERT INTO trusted_devices (proof_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4))
-       DELETE FROM trusted_devices WHERE proof_hash IN (
-         SELECT proof_hash FROM trusted_devices WHERE user_id = $2 ORDER BY created_at DESC OFFSET ${MAX_DEVICES_PER_USER - 1})`,
-      [hashProof(proof), userId, now, new Date(now.getTime() + maxAgeSeconds * 1000)],
-    );
-    return { proof, maxAgeSeconds };
+    const trusted = await this.dataSource.transaction(async (manager) => {
+      const account = (await manager.query('SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE', [userId])) as unknown[];
+      if (account.length === 0) return false;
+      await manager.query(`INSERT INTO trusted_devices (proof_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`, [
+        hashProof(proof),
+        userId,
+        now,
+        new Date(now.getTime() + maxAgeSeconds * 1000),
+      ]);
+      await manager.query(
+        `DELETE FROM trusted_devices WHERE proof_hash IN (
+           SELECT proof_hash FROM trusted_devices WHERE user_id = $1 ORDER BY created_at DESC OFFSET ${MAX_DEVICES_PER_USER} FOR UPDATE SKIP LOCKED)`,
+        [userId],
+      );
+      return true;
+    });
+    return trusted ? { proof, maxAgeSeconds } : undefined;
   }
 
   /** Whether `proof` is a live proof of the account with this canonical email. */
