@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createLogger, PinoLoggerService } from './common/logging.js';
 import { ConfigError, loadConfig, redactDatabaseUrl, withDatabaseUrl } from './config/app-config.js';
 import type { EmbeddedPostgres } from './database/embedded-postgres.js';
 import { waitForDatabase } from './database/wait-for-database.js';
@@ -11,8 +12,9 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
  * @param stopServingStartup closes the start-up server (a no-op if it could not take the port)
  */
 export async function bootstrap(stopServingStartup: () => Promise<void>): Promise<void> {
-  const logger = new Logger('Bootstrap');
   let config = loadConfig();
+  Logger.overrideLogger(new PinoLoggerService(createLogger(config.logLevel)));
+  const logger = new Logger('Bootstrap');
 
   let embedded: EmbeddedPostgres | undefined;
   if (config.database.url === undefined) {

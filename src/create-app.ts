@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { hardenHttp } from './common/http-hardening.js';
+import { createLogger, logRequests, PinoLoggerService } from './common/logging.js';
 import { serveOpenApi } from './common/openapi.js';
 import { requestIdOf } from './common/request-id.js';
 import { observeHttpRequests } from './metrics/http-metrics.js';
@@ -60,15 +60,15 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: requestIdOf,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
+    logger: new PinoLoggerService(createLogger(config.logLevel)),
     // Let a failed boot reach the caller (and its message the log) instead of aborting the process.
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
   limitConnections(app, config);
   try {
+    logRequests(app.getHttpAdapter().getInstance(), config.logLevel);
     observeHttpRequests(app);
-    await hardenHttp(app, config);
+    hardenHttp(app, config);
     await app.register(fastifyCookie);
     serveOpenApi(app, config);
     await app.init();

@@ -6,6 +6,7 @@ import type { AuthenticatedPrincipal } from '../common/auth/authenticated-user.j
 import { bearerToken } from '../common/auth/authorization-header.js';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { oncePerRoute } from '../common/route-metadata.js';
 import { AccessTokenService } from './access-token.service.js';
 import { serveRequestWith } from './access-token.strategy.js';
 
@@ -17,16 +18,19 @@ import { serveRequestWith } from './access-token.strategy.js';
  */
 @Injectable()
 export class AccessTokenGuard extends AuthGuard('jwt') {
+  private readonly isPublic;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly tokens: AccessTokenService,
   ) {
     super();
+    this.isPublic = oncePerRoute((handler, controller) => reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, controller]) === true);
   }
 
   /** Synchronous for a token seen before, the common case: no promise on the hot path. */
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (this.isPublic(context)) return true;
 
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();

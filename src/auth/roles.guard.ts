@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { REQUIRED_ROLES } from '../common/auth/roles.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
+import { oncePerRoute } from '../common/route-metadata.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 /**
@@ -12,13 +13,14 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  private readonly requiredRoles;
+
+  constructor(reflector: Reflector, @Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.requiredRoles = oncePerRoute((handler, controller) => reflector.getAllAndMerge<string[]>(REQUIRED_ROLES, [handler, controller]));
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]);
+    const required = this.requiredRoles(context);
     if (required.length === 0) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();

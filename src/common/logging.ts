@@ -1,57 +1,104 @@
-import { RequestMethod } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import type { AppConfig } from '../config/app-config.js';
-import { requestIdOf } from './request-id.js';
+import type { LoggerService } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 
 /** Probes and scrapes would drown the log; their answers are in the metrics. */
 const UNLOGGED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
-const pathOf = (url: string | undefined) => (url ?? '').split('?')[0] ?? '';
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.access_token',
+  '*.refresh_token',
+  '*.token',
+];
 
 /**
- * One JSON line per request: id, method, path (never the query string), status and time. No
- * header is serialised at all, so no Authorization, Cookie or Set-Cookie can reach a log line; the
- * redaction list is the second line of defence for anything logged by hand.
+ * One asynchronous stdout stream per process, shared by every logger (tests run several
+ * applications in one process). Lines are written in the background, coalesced while a write is in
+ * flight; pino flushes what is pending when the process exits.
  */
-export function loggerParams(config: AppConfig): Params {
-  return {
-    // Explicit: nestjs-pino's default pattern ('{/*splat}') matches no route under the Fastify adapter.
-    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
-    pinoHttp: {
-      level: config.logLevel,
-      genReqId: (request: IncomingMessage) => requestIdOf(request),
-      // Nest runs this as middleware (middie), which strips `url` to the part after the mount point while it
-      // runs; `originalUrl` keeps the path the client asked for.
-      autoLogging: {
-        ignore: (request: IncomingMessage & { originalUrl?: string }) => UNLOGGED_PATHS.has(pathOf(request.originalUrl ?? request.url)),
-      },
+let stdout: DestinationStream | undefined;
+function stdoutStream(): DestinationStream {
+  stdout ??= pino.destination({ dest: 1, sync: false });
+  return stdout;
+}
+
+/**
+ * The logger for everything written by hand (Nest's and the service's own lines), with the
+ * redaction list as a second line of defence; the request lines below carry fields this module
+ * picks and need none.
+ */
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stdoutStream());
+}
+
+/** Nest's logger interface over pino: one JSON line per call, with Nest's context as `context`. */
+export class PinoLoggerService implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  /** Nest passes (message, context) or, for errors, (message, stack, context). */
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const context = params.length > 0 && typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
+    const stack = params.length > 1 && typeof params[0] === 'string' ? params[0] : undefined;
+    if (message instanceof Error) this.logger[level]({ context, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
+    else this.logger[level]({ context, stack }, String(message));
+  }
+}
+
+const pathOf = (url: string) => {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
+
+/**
+ * One JSON line per request when it ends: id, method, path (never the query string), client
+ * address, status and time. No header is written at all, so no Authorization, Cookie or
+ * Set-Cookie can reach a log line. A plain Fastify hook rather than a middleware: no per-request
+ * child logger, no request-scoped storage.
+ */
+export function logRequests(fastify: FastifyInstance, level: string): void {
+  const logger = pino({ level }, stdoutStream());
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const path = pathOf(request.url);
+    if (!UNLOGGED_PATHS.has(path)) {
+      const status = reply.statusCode;
       // 503 is an expected answer (starting, database outage: logged once as a warning by the filter), not a bug.
-      customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
-        response.statusCode === 503 ? 'warn' : error !== undefined || response.statusCode >= 500 ? 'error' : 'info',
-      serializers: {
-        req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-          id: request.id,
-          method: request.method,
-          path: pathOf(request.url),
-          remoteAddress: request.remoteAddress,
-        }),
-        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-        // pino-http's own "failed with status code 5xx" error; the cause is logged by the exception filter.
-        err: (error: { message: string }) => ({ message: error.message }),
-      },
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'res.headers["set-cookie"]',
-          '*.password',
-          '*.access_token',
-          '*.refresh_token',
-          '*.token',
-        ],
-        censor: '[redacted]',
-      },
-    },
-  };
+      const lineLevel = status === 503 ? 'warn' : status >= 500 ? 'error' : 'info';
+      if (logger.isLevelEnabled(lineLevel)) {
+        logger[lineLevel](
+          {
+            req: { id: request.id, method: request.method, path, remoteAddress: request.ip },
+            res: { statusCode: status },
+            responseTime: Math.round(reply.elapsedTime),
+          },
+          status >= 500 ? 'request errored' : 'request completed',
+        );
+      }
+    }
+    done();
+  });
 }
