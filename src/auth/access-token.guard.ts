@@ -2,6 +2,7 @@ import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { JsonWebTokenError } from '@nestjs/jwt';
 import type { AuthenticatedPrincipal } from '../common/auth/authenticated-user.js';
 import { bearerToken } from '../common/auth/authorization-header.js';
 import { IS_PUBLIC } from '../common/auth/public.decorator.js';
@@ -56,7 +57,11 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
   }
 
   /** passport's verdict: whatever failed (header, signature, claims, revocation) is one 401. */
-  override handleRequest<TUser>(error: unknown, principal: TUser | false): TUser {
+  override handleRequest<TUser>(error: unknown, principal: TUser | false, failure: unknown, context: ExecutionContext): TUser {
+    // jsonwebtoken's words for a signature that failed under the key the provider gave it.
+    if (failure instanceof JsonWebTokenError && failure.message === 'invalid signature') {
+      this.tokens.rememberForged(bearerToken(context.switchToHttp().getRequest<FastifyRequest>().headers.authorization)!);
+    }
     if (error instanceof ApiError) throw error;
     if (error || !principal) throw ApiError.invalidToken();
     return principal;

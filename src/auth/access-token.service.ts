@@ -13,6 +13,8 @@ import { accessTokenVerificationKey, headerOf } from './access-token-keys.js';
 
 /** Tokens whose signature was checked recently; a client sends the same token many times. */
 const VERIFIED_CACHE_SIZE = 10_000;
+/** Tokens whose signature failed: a misbehaving client retries the same one. */
+const FORGED_CACHE_SIZE = 1_000;
 
 interface VerifiedEntry {
   readonly principal: AuthenticatedPrincipal;
@@ -83,6 +85,7 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 @Injectable()
 export class AccessTokenService {
   private readonly verified = new Map<string, VerifiedEntry>();
+  private readonly forged = new Set<string>();
 
   constructor(
     private readonly jwt: JwtService,
@@ -176,13 +179,26 @@ export class AccessTokenService {
   }
 
   /**
+   * A token whose RS256 signature did not verify under a key this service holds: that verdict never
+   * changes (a kid names one key for good), so its next presentations are refused without the work.
+   * Tokens refused for anything that may change (an unknown kid, a time) are not remembered.
+   */
+  rememberForged(token: string): void {
+    if (this.forged.size >= FORGED_CACHE_SIZE) this.forged.delete(this.forged.values().next().value!);
+    this.forged.add(token);
+  }
+
+  /**
    * The principal of a token verified before, while its key is still published and its lifetime
    * holds (both checked again on every use, so an entry outlives neither), or undefined.
-   * @throws ApiError 401 invalid_token when it was revoked since
+   * @throws ApiError 401 invalid_token when it was revoked since, or its signature failed before
    */
   recall(token: string): AuthenticatedPrincipal | undefined {
     const cached = this.verified.get(token);
-    if (cached === undefined) return undefined;
+    if (cached === undefined) {
+      if (this.forged.has(token)) throw ApiError.invalidToken();
+      return undefined;
+    }
     const now = this.clock.nowSeconds();
     const skew = this.config.tokens.clockSkewSeconds;
     if (now >= cached.expiresAt + skew || now < cached.notBefore - skew || this.keys.verificationKey(cached.kid) === undefined) {

@@ -51,7 +51,15 @@ export class ApiError extends HttpException {
     /** Members of the body beyond the three every error has (mfa_required's token). */
     private readonly extra: Pick<ErrorBody, 'mfa_token' | 'expires_in'> = {},
   ) {
-    super({ statusCode, error: code, message, ...extra } satisfies ErrorBody, statusCode);
+    // An answer, not a fault: nobody reads its stack, and capturing one is most of the cost of a
+    // refusal (every 401 of a flood of bad tokens).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super({ statusCode, error: code, message, ...extra } satisfies ErrorBody, statusCode);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
 
   /** One answer for unknown email, wrong password and disabled account: no enumeration. */
