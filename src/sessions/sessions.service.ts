@@ -12,7 +12,7 @@ import { generateRefreshToken, hashRefreshToken, openReplay, REFRESH_TOKEN_PATTE
 import { Revocations, type RevocationBatch } from './revocations.js';
 import { isGraceRetry, refreshTokenExpiry, type RefreshLifetimes } from './rotation-policy.js';
 import type { SessionRevocationReason } from './session.entity.js';
-import { SessionsRepository, type LockedRefreshToken } from './sessions.repository.js';
+import { SessionsRepository, type LockedRefreshToken, type Rotation } from './sessions.repository.js';
 
 export interface IssuedRefreshToken {
   readonly user: TokenSubject;
@@ -93,52 +93,80 @@ export class SessionsService {
   }
 
   /**
-   * Spends a refresh token and issues its successor. The token's row is locked for the whole
-   * transaction, so of concurrent presentations exactly one rotates; the others find it spent and
-   * fall under the grace rule (same response) or reuse detection (session revoked).
+   * Spends a refresh token and issues its successor. Of concurrent presentations exactly one
+   * rotates; the others find it spent and fall under the grace rule (same response) or reuse
+   * detection (session revoked).
    * @throws ApiError 401 invalid_grant
    */
   async rotate<T extends object>(presented: string, client: ClientContext, issue: IssueTokens<T>): Promise<T> {
     if (!REFRESH_TOKEN_PATTERN.test(presented)) throw ApiError.refreshTokenRefused();
     const tokenHash = hashRefreshToken(presented);
-
-    const outcome = await this.revocations.transaction(async (revoke): Promise<RotationOutcome<T>> => {
-      const { manager, at: now } = revoke;
-      const token = await this.repository.lockPresented(manager, tokenHash);
-      if (token === undefined) return { kind: 'invalid' };
-      if (!isSessionLive({ revokedAt: token.sessionRevokedAt, expiresAt: token.sessionExpiresAt }, token.disabled, now)) return { kind: 'invalid' };
-      if (token.usedAt !== null) return this.retryOrReuse<T>(revoke, token, presented, client);
-      if (token.expiresAt <= now) return { kind: 'invalid' };
-
-      const successor = generateRefreshToken();
-      const successorExpiresAt = refreshTokenExpiry(now, token.sessionExpiresAt, this.lifetimes);
-      const user = {
-        id: token.userId,
-        email: token.email,
-        roles: token.roles,
-        tokenGeneration: token.tokenGeneration,
-        emailVerified: token.emailVerified,
-      };
-      const response = issue({
-        user,
-        sessionId: token.sessionId,
-        refreshToken: successor,
-        refreshExpiresIn: secondsBetween(now, successorExpiresAt),
-        amr: token.amr,
-      });
-      const rotated = await this.repository.rotate(manager, {
-        token,
-        at: now,
-        sealedReplay: sealReplay(presented, response),
-        successorHash: hashRefreshToken(successor),
-        successorExpiresAt,
-      });
-      return rotated ? { kind: 'rotated', response } : { kind: 'invalid' };
-    });
-
+    const outcome = (await this.rotateOptimistically(presented, tokenHash, issue)) ?? (await this.rotateUnderLock(presented, tokenHash, client, issue));
     this.metrics.refreshes.inc({ outcome: REFRESH_OUTCOME_LABELS[outcome.kind] });
     if (outcome.kind === 'rotated' || outcome.kind === 'replayed') return outcome.response;
     throw ApiError.refreshTokenRefused();
+  }
+
+  /**
+   * The common case in two statements and no transaction: a read that locks nothing, the new
+   * tokens signed, then the write that spends the token only if nothing it read has changed (see
+   * SessionsRepository.rotate). A spent token, or a write that found something changed (a
+   * concurrent presentation, revocation or admin change), is left to rotateUnderLock: undefined.
+   */
+  private async rotateOptimistically<T extends object>(presented: string, tokenHash: Buffer, issue: IssueTokens<T>): Promise<RotationOutcome<T> | undefined> {
+    const now = this.clock.now();
+    const token = await this.repository.readPresented(tokenHash);
+    if (token === undefined) return { kind: 'invalid' };
+    if (token.usedAt !== null) return undefined;
+    if (!this.isRotatable(token, now)) return { kind: 'invalid' };
+    const { response, rotation } = this.successorOf(token, presented, now, issue);
+    return (await this.repository.rotate(rotation)) ? { kind: 'rotated', response } : undefined;
+  }
+
+  /**
+   * The token's row locked for the whole transaction (and its user in KEY SHARE): decides what the
+   * optimistic path could not, a spent token's grace retry or reuse above all.
+   */
+  private async rotateUnderLock<T extends object>(
+    presented: string,
+    tokenHash: Buffer,
+    client: ClientContext,
+    issue: IssueTokens<T>,
+  ): Promise<RotationOutcome<T>> {
+    return this.revocations.transaction(async (revoke): Promise<RotationOutcome<T>> => {
+      const { manager, at: now } = revoke;
+      const token = await this.repository.lockPresented(manager, tokenHash);
+      if (token === undefined) return { kind: 'invalid' };
+      if (token.usedAt !== null) {
+        if (!isSessionLive({ revokedAt: token.sessionRevokedAt, expiresAt: token.sessionExpiresAt }, token.disabled, now)) return { kind: 'invalid' };
+        return this.retryOrReuse<T>(revoke, token, presented, client);
+      }
+      if (!this.isRotatable(token, now)) return { kind: 'invalid' };
+      const { response, rotation } = this.successorOf(token, presented, now, issue);
+      return (await this.repository.rotate(rotation, manager)) ? { kind: 'rotated', response } : { kind: 'invalid' };
+    });
+  }
+
+  /** An unspent token may rotate while it and its session live and its user is enabled. */
+  private isRotatable(token: LockedRefreshToken, now: Date): boolean {
+    return isSessionLive({ revokedAt: token.sessionRevokedAt, expiresAt: token.sessionExpiresAt }, token.disabled, now) && token.expiresAt > now;
+  }
+
+  /** The successor token and the client's response, signed now; the response sealed for a grace retry. */
+  private successorOf<T extends object>(
+    token: LockedRefreshToken,
+    presented: string,
+    now: Date,
+    issue: IssueTokens<T>,
+  ): { response: T; rotation: Rotation } {
+    const successor = generateRefreshToken();
+    const successorExpiresAt = refreshTokenExpiry(now, token.sessionExpiresAt, this.lifetimes);
+    const user = { id: token.userId, email: token.email, roles: token.roles, tokenGeneration: token.tokenGeneration, emailVerified: token.emailVerified };
+    const response = issue({ user, sessionId: token.sessionId, refreshToken: successor, refreshExpiresIn: secondsBetween(now, successorExpiresAt), amr: token.amr });
+    return {
+      response,
+      rotation: { token, at: now, sealedReplay: sealReplay(presented, response), successorHash: hashRefreshToken(successor), successorExpiresAt },
+    };
   }
 
   /** Ends the session a refresh token belongs to; unknown tokens are ignored (idempotent logout, RFC 7009). */
