@@ -26,7 +26,9 @@ export class AccessTokenGuard extends AuthGuard('jwt') {
     private readonly tokens: AccessTokenService,
   ) {
     super();
-    this.isPublic = oncePerRoute((handler, controller) => reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, controller]) === true);
+    this.isPublic = oncePerRoute(
+      (handler, controller) => reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, controller]) === true,
+    );
   }
 
   /** Synchronous for a token seen before, the common case: no promise on the hot path. */

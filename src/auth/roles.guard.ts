@@ -15,7 +15,10 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 export class RolesGuard implements CanActivate {
   private readonly requiredRoles;
 
-  constructor(reflector: Reflector, @Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
     this.requiredRoles = oncePerRoute((handler, controller) => reflector.getAllAndMerge<string[]>(REQUIRED_ROLES, [handler, controller]));
   }
 

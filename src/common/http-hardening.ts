@@ -56,7 +56,9 @@ function refusedMediaType(request: FastifyRequest): ApiError | undefined {
   // The OAuth endpoints take the RFC form encoding (RFC 6749 §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1);
   // the token endpoint only that, answered in RFC 6749 §5.2's terms. Every other route takes JSON only.
   if (FORM_ONLY_ENDPOINTS.has(route)) {
-    return type === 'application/x-www-form-urlencoded' ? undefined : ApiError.invalidRequest('Content-Type must be application/x-www-form-urlencoded');
+    return type === 'application/x-www-form-urlencoded'
+      ? undefined
+      : ApiError.invalidRequest('Content-Type must be application/x-www-form-urlencoded');
   }
   if (type === 'application/json') return undefined;
   if (type === 'application/x-www-form-urlencoded' && OAUTH_ENDPOINTS.has(route)) return undefined;

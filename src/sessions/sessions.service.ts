@@ -101,7 +101,8 @@ export class SessionsService {
   async rotate<T extends object>(presented: string, client: ClientContext, issue: IssueTokens<T>): Promise<T> {
     if (!REFRESH_TOKEN_PATTERN.test(presented)) throw ApiError.refreshTokenRefused();
     const tokenHash = hashRefreshToken(presented);
-    const outcome = (await this.rotateOptimistically(presented, tokenHash, issue)) ?? (await this.rotateUnderLock(presented, tokenHash, client, issue));
+    const outcome =
+      (await this.rotateOptimistically(presented, tokenHash, issue)) ?? (await this.rotateUnderLock(presented, tokenHash, client, issue));
     this.metrics.refreshes.inc({ outcome: REFRESH_OUTCOME_LABELS[outcome.kind] });
     if (outcome.kind === 'rotated' || outcome.kind === 'replayed') return outcome.response;
     throw ApiError.refreshTokenRefused();
@@ -113,7 +114,11 @@ export class SessionsService {
    * SessionsRepository.rotate). A spent token, or a write that found something changed (a
    * concurrent presentation, revocation or admin change), is left to rotateUnderLock: undefined.
    */
-  private async rotateOptimistically<T extends object>(presented: string, tokenHash: Buffer, issue: IssueTokens<T>): Promise<RotationOutcome<T> | undefined> {
+  private async rotateOptimistically<T extends object>(
+    presented: string,
+    tokenHash: Buffer,
+    issue: IssueTokens<T>,
+  ): Promise<RotationOutcome<T> | undefined> {
     const now = this.clock.now();
     const token = await this.repository.readPresented(tokenHash);
     if (token === undefined) return { kind: 'invalid' };
@@ -161,8 +166,20 @@ export class SessionsService {
   ): { response: T; rotation: Rotation } {
     const successor = generateRefreshToken();
     const successorExpiresAt = refreshTokenExpiry(now, token.sessionExpiresAt, this.lifetimes);
-    const user = { id: token.userId, email: token.email, roles: token.roles, tokenGeneration: token.tokenGeneration, emailVerified: token.emailVerified };
-    const response = issue({ user, sessionId: token.sessionId, refreshToken: successor, refreshExpiresIn: secondsBetween(now, successorExpiresAt), amr: token.amr });
+    const user = {
+      id: token.userId,
+      email: token.email,
+      roles: token.roles,
+      tokenGeneration: token.tokenGeneration,
+      emailVerified: token.emailVerified,
+    };
+    const response = issue({
+      user,
+      sessionId: token.sessionId,
+      refreshToken: successor,
+      refreshExpiresIn: secondsBetween(now, successorExpiresAt),
+      amr: token.amr,
+    });
     return {
       response,
       rotation: { token, at: now, sealedReplay: sealReplay(presented, response), successorHash: hashRefreshToken(successor), successorExpiresAt },
