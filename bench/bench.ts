@@ -12,7 +12,8 @@ import { createVerifier } from '../packages/verifier/src/index.js';
  * `npm run bench`: starts the compiled service as its own process (against BENCH_DATABASE_URL, or
  * an embedded database in a temporary folder), makes its own users and sessions, loads each
  * endpoint with autocannon for BENCH_DURATION seconds, measures the crypto and hashing limits of
- * this machine in the same run, prints one table and writes it to docs/benchmarks.md.
+ * this machine in the same run, prints one table and writes it to docs/endpoint-benchmarks.md.
+ * The side-by-side with the peers a user would pick instead is `npm run bench:peers` (peers.ts).
  */
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
     const report = `${render(rows, limits, service.database)}\nVerifier kit (packages/verifier, jose, keys cached): ${verifierMicroseconds.toFixed(1)} µs per token, in process.\n`;
     console.log(report);
     await mkdir('docs', { recursive: true });
-    await writeFile('docs/benchmarks.md', report);
+    await writeFile('docs/endpoint-benchmarks.md', report);
   } finally {
     await service.stop();
   }
