@@ -35,7 +35,7 @@ function mediaType(contentType: string | undefined): string | undefined {
  * same headers on every response, so running it per request (a dozen setHeader calls, its
  * directive parsing) only repeats the answer.
  */
-export function securityHeaders(options: HelmetOptions): Record<string, string> {
+function securityHeaders(options: HelmetOptions): Record<string, string> {
   const headers = new Map<string, string>();
   const response = {
     setHeader: (name: string, value: string | number) => void headers.set(name.toLowerCase(), String(value)),
