@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { createVerifier } from '../packages/verifier/src/index.js';
+import { freePort, refreshChainRequest } from './support.js';
 
 /**
  * `npm run bench`: starts the compiled service as its own process (against BENCH_DATABASE_URL, or
@@ -29,14 +29,6 @@ interface Row {
   errors: number;
   /** What the rate is held against, and the share of it the target asks for. */
   reference?: { name: string; perSecond: number; target: number };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Operations per second one core sustains for `operation`, timed over `iterations` runs. */
@@ -125,7 +117,9 @@ async function mintAccessTokens(base: string, refreshTokens: string[], count: nu
   return minted;
 }
 
+/** Each row after 2 s of untimed load, so no row pays for the JIT's first compilations. */
 async function load(options: autocannon.Options): Promise<autocannon.Result> {
+  await autocannon({ connections: CONNECTIONS, ...options, duration: 2 });
   return autocannon({ connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
 }
 
@@ -169,23 +163,7 @@ async function main(): Promise<void> {
     rows.push(row('GET /auth/me, a different token each time', meUncached, { ...baseline, target: 0.6 }));
     rows.push(row('GET /.well-known/jwks.json', await load({ url: `${base}/.well-known/jwks.json` }), { ...baseline, target: 0.9 }));
 
-    // Every request spends a fresh token. autocannon gives each request a new context, so the
-    // rotation chains live in a pool: a request takes one, its response puts the successor back.
-    const chainPool = sessions.map((session) => String(session.refresh_token));
-    const refresh = await load({
-      url: base,
-      requests: [
-        {
-          method: 'POST',
-          path: '/auth/refresh',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: chainPool.shift() }) }),
-          onResponse: (status, body) => {
-            if (status === 200) chainPool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-          },
-        },
-      ],
-    });
+    const refresh = await load({ url: base, requests: [refreshChainRequest(sessions.map((session) => String(session.refresh_token)))] });
     rows.push(
       row('POST /auth/refresh', refresh, { name: 'RS256 sign bound, 1 core', perSecond: limits.signPerSecond, target: 1000 / limits.signPerSecond }),
     );

@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
@@ -9,6 +8,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../src/config/app-config.js';
+import { freePort, refreshChainRequest } from './support.js';
 
 /**
  * `npm run bench:peers [PEERS_DIR]`: the service side by side with what its users would pick
@@ -38,14 +38,6 @@ const MIB = 1024 * 1024;
 
 const log = (line: string) => console.error(`[bench:peers] ${line}`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 /** The peers and their harness, copied out of the read-only folder and installed once. */
 function preparePeers(): void {
@@ -201,28 +193,11 @@ async function meLatencyUnderLoginFlood(base: string, token: string): Promise<{ 
 async function soak(service: Running, token: string, refreshTokens: string[]): Promise<number[]> {
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssMiB(service.process)), 10_000);
-  const chains = [...refreshTokens];
   const common = { duration: SOAK_SECONDS };
   await Promise.all([
     autocannon({ ...common, url: `${service.base}/auth/me`, headers: { authorization: `Bearer ${token}` }, connections: 10, overallRate: 2000 }),
     autocannon({ ...common, url: `${service.base}/.well-known/jwks.json`, connections: 5, overallRate: 500 }),
-    autocannon({
-      ...common,
-      url: service.base,
-      connections: 10,
-      overallRate: 100,
-      requests: [
-        {
-          method: 'POST',
-          path: '/auth/refresh',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: chains.shift() }) }),
-          onResponse: (status, body) => {
-            if (status === 200) chains.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-          },
-        },
-      ],
-    }),
+    autocannon({ ...common, url: service.base, connections: 10, overallRate: 100, requests: [refreshChainRequest([...refreshTokens])] }),
     loginFlood(service.base, SOAK_SECONDS),
   ]);
   clearInterval(sampler);

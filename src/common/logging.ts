@@ -22,7 +22,8 @@ const REDACTED_PATHS = [
  */
 let stdout: DestinationStream | undefined;
 function stdoutStream(): DestinationStream {
-  stdout ??= pino.destination({ dest: 1, sync: false });
+  // A reader that stops reading (a stalled log shipper) costs lines beyond 16 MiB, not the process's memory.
+  stdout ??= pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
   return stdout;
 }
 
@@ -32,7 +33,15 @@ function stdoutStream(): DestinationStream {
  * picks and need none.
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stdoutStream());
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // An error's name, message and stack only: its other properties (a failed query's parameters, say) may hold secrets.
+      serializers: { err: (error: Error) => ({ type: error.name, message: error.message, stack: error.stack }) },
+    },
+    stdoutStream(),
+  );
 }
 
 /** Nest's logger interface over pino: one JSON line per call, with Nest's context as `context`. */
@@ -76,29 +85,39 @@ const pathOf = (url: string) => {
 
 /**
  * One JSON line per request when it ends: id, method, path (never the query string), client
- * address, status and time. No header is written at all, so no Authorization, Cookie or
- * Set-Cookie can reach a log line. A plain Fastify hook rather than a middleware: no per-request
- * child logger, no request-scoped storage.
+ * address, status and time; a request whose client went away before the answer gets one line
+ * saying so. No header is written at all, so no Authorization, Cookie or Set-Cookie can reach a
+ * log line. Plain Fastify hooks rather than a middleware: no per-request child logger, no
+ * request-scoped storage.
  */
 export function logRequests(fastify: FastifyInstance, level: string): void {
   const logger = pino({ level }, stdoutStream());
-  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const path = pathOf(request.url);
-    if (!UNLOGGED_PATHS.has(path)) {
-      const status = reply.statusCode;
-      // 503 is an expected answer (starting, database outage: logged once as a warning by the filter), not a bug.
-      const lineLevel = status === 503 ? 'warn' : status >= 500 ? 'error' : 'info';
-      if (logger.isLevelEnabled(lineLevel)) {
-        logger[lineLevel](
-          {
-            req: { id: request.id, method: request.method, path, remoteAddress: request.ip },
-            res: { statusCode: status },
-            responseTime: Math.round(reply.elapsedTime),
-          },
-          status >= 500 ? 'request errored' : 'request completed',
-        );
+  const aborted = new WeakSet<FastifyRequest>();
+  const requestFields = (request: FastifyRequest, path: string) => ({ id: request.id, method: request.method, path, remoteAddress: request.ip });
+  fastify
+    .addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const path = pathOf(request.url);
+      if (!UNLOGGED_PATHS.has(path) && !aborted.has(request)) {
+        const status = reply.statusCode;
+        // 503 is an expected answer (starting, database outage: logged once as a warning by the filter), not a bug.
+        const lineLevel = status === 503 ? 'warn' : status >= 500 ? 'error' : 'info';
+        if (logger.isLevelEnabled(lineLevel)) {
+          logger[lineLevel](
+            { req: requestFields(request, path), res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime) },
+            status >= 500 ? 'request errored' : 'request completed',
+          );
+        }
       }
-    }
-    done();
-  });
+      done();
+    })
+    .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      // Fastify's onRequestAbort covers only uploads cut short; a client gone while we work is seen here.
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return;
+        const path = pathOf(request.url);
+        aborted.add(request);
+        if (!UNLOGGED_PATHS.has(path)) logger.info({ req: requestFields(request, path) }, 'request aborted');
+      });
+      done();
+    });
 }

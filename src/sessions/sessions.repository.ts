@@ -144,18 +144,23 @@ export class SessionsRepository {
    * either exists before the revocation commits or not at all. Under the locks of lockPresented the
    * re-checks hold by construction; without them (the optimistic rotation) they are what makes
    * the write safe: Postgres re-evaluates them on the newest row versions once a concurrent writer
-   * commits.
+   * commits. The token is locked before the session, the order lockPresented and a revocation of
+   * the session take them in, so an optimistic write and a locked rotation of the same token queue
+   * rather than deadlock.
    * @returns whether the rotation happened (false: something changed since the token was read)
    */
   async rotate(rotation: Rotation, manager?: EntityManager): Promise<boolean> {
     const { token } = rotation;
     const rows = (await (manager ?? this.dataSource).query(
-      `WITH subject AS (
+      `WITH presented AS (
+         SELECT id FROM refresh_tokens WHERE id = $3 AND used_at IS NULL FOR NO KEY UPDATE
+       ), subject AS (
          SELECT id FROM users
          WHERE id = $8 AND token_generation = $9 AND roles = $10::text[] AND email = $11 AND email_verified = $12 AND NOT disabled
          FOR KEY SHARE
        ), touched AS (
-         UPDATE sessions SET last_used_at = $1 WHERE id = $4 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM subject) RETURNING id
+         UPDATE sessions SET last_used_at = $1
+         WHERE id = $4 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM presented) AND EXISTS (SELECT 1 FROM subject) RETURNING id
        ), spent AS (
          UPDATE refresh_tokens SET used_at = $1, rotation_replay = $2 FROM touched
          WHERE refresh_tokens.id = $3 AND refresh_tokens.used_at IS NULL RETURNING refresh_tokens.id

@@ -111,8 +111,8 @@ export class SessionsService {
   /**
    * The common case in two statements and no transaction: a read that locks nothing, the new
    * tokens signed, then the write that spends the token only if nothing it read has changed (see
-   * SessionsRepository.rotate). A spent token, or a write that found something changed (a
-   * concurrent presentation, revocation or admin change), is left to rotateUnderLock: undefined.
+   * SessionsRepository.rotate). A spent or expired token, or a write that found something changed
+   * (a concurrent presentation, revocation or admin change), is left to rotateUnderLock: undefined.
    */
   private async rotateOptimistically<T extends object>(
     presented: string,
@@ -122,8 +122,9 @@ export class SessionsService {
     const now = this.clock.now();
     const token = await this.repository.readPresented(tokenHash);
     if (token === undefined) return { kind: 'invalid' };
-    if (token.usedAt !== null) return undefined;
-    if (!this.isRotatable(token, now)) return { kind: 'invalid' };
+    // Spent, or past a limit: a concurrent rotation may have spent it meanwhile, and only the
+    // locked path tells a grace retry or a reuse from a plain refusal.
+    if (token.usedAt !== null || !this.isRotatable(token, now)) return undefined;
     const { response, rotation } = this.successorOf(token, presented, now, issue);
     return (await this.repository.rotate(rotation)) ? { kind: 'rotated', response } : undefined;
   }

@@ -1,5 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { Clock } from '../../src/common/clock.js';
+import { generateRefreshToken, hashRefreshToken, sealReplay } from '../../src/sessions/refresh-token-crypto.js';
+import { SessionsRepository } from '../../src/sessions/sessions.repository.js';
+import { waitFor } from '../support/service-process.js';
 import { decodeJwt } from '../support/jwt.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { bearer, createUser, login, type TokenPair } from '../support/users.js';
@@ -106,6 +109,50 @@ describe('refresh tokens and sessions', () => {
       const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM refresh_tokens');
       expect(count).toBe(2);
     });
+
+    // The optimistic write and the row-locked path must take the token before the session, or a
+    // presentation landing while another holds the token's lock deadlocks (a 500 after a second).
+    it.skipIf(inject('databaseKind') === 'embedded')(
+      'a presentation arriving while the token is locked by another rotation waits for it and gets the grace replay (needs TEST_DATABASE_URL: the embedded database runs one transaction at a time)',
+      async () => {
+        await createUser(t, 'ann@example.com');
+        const { refresh_token } = await login(t, 'ann@example.com');
+        const sessions = t.app.get(SessionsRepository);
+        const holder = t.dataSource.createQueryRunner();
+        await holder.connect();
+        await holder.startTransaction();
+        try {
+          const token = (await sessions.lockPresented(holder.manager, hashRefreshToken(refresh_token)))!;
+          const racing = refresh(refresh_token).then((res) => res);
+          await waitFor(
+            async () =>
+              (await t.dataSource.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length > 0,
+            'the racing refresh to wait on the token',
+          );
+          const successor = generateRefreshToken();
+          const response = { access_token: 'sealed', refresh_token: successor };
+          const at = new Date();
+          const rotation = {
+            token,
+            at,
+            sealedReplay: sealReplay(refresh_token, response),
+            successorHash: hashRefreshToken(successor),
+            successorExpiresAt: new Date(at.getTime() + 3600_000),
+          };
+          expect(await sessions.rotate(rotation, holder.manager)).toBe(true);
+          await holder.commitTransaction();
+
+          const res = await racing;
+          expect(res.status).toBe(200);
+          expect(res.body).toEqual(response);
+          const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM refresh_tokens');
+          expect(count).toBe(2);
+        } finally {
+          if (holder.isTransactionActive) await holder.rollbackTransaction();
+          await holder.release();
+        }
+      },
+    );
 
     it.each([
       ['an unknown token', 'A'.repeat(43)],

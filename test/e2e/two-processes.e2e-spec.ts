@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt } from '../support/jwt.js';
 import { freePort, spawnService, waitFor, type ServiceProcess } from '../support/service-process.js';
@@ -66,9 +67,18 @@ describe.skipIf(inject('databaseKind') === 'embedded')('two service processes on
     expect((await post(b, '/auth/refresh', { refresh_token: ann.refresh_token })).status).toBe(401);
   });
 
-  it('logged one JSON line per request with its id, and never a token, password or credential', () => {
+  it('logged one JSON line per request with its id, a request whose client left included, and never a token, password or credential', async () => {
+    // A login (argon2: milliseconds) whose client hangs up as soon as it has sent it.
+    const body = JSON.stringify({ email: 'ann@example.com', password: PASSWORD });
+    const socket = connect(Number(new URL(a).port), '127.0.0.1', () => {
+      socket.write(`POST /auth/login HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1);
+    });
+    await waitFor(() => services[0]!.output().includes('request aborted'), 'the aborted login to be logged');
+
     const lines = services.flatMap((service) => service.output().split('\n')).filter((line) => line.startsWith('{'));
     const requestLines = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req !== undefined);
+    expect(requestLines.filter((entry) => entry.msg === 'request aborted').map((entry) => entry.req.path)).toEqual(['/auth/login']);
     expect(requestLines.length).toBeGreaterThan(5);
     for (const entry of requestLines)
       expect(entry.req).toEqual({ id: expect.any(String), method: expect.any(String), path: expect.any(String), remoteAddress: expect.any(String) });
