@@ -7,7 +7,7 @@ import type { ClientContext } from '../common/client-context.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 
-/** The presented refresh token with its session and user, as the rotation reads it under lock. */
+/** The presented refresh token with its session and user, as the rotation reads it (with or without its locks). */
 export interface LockedRefreshToken {
   id: string;
   sessionId: string;
