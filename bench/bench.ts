@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { createVerifier } from '../packages/verifier/src/index.js';
-import { freePort, refreshChainRequest } from './support.js';
+import { freePort, refreshChainRequest, waitUntilAnswering } from './support.js';
 
 /**
  * `npm run bench`: starts the compiled service as its own process (against BENCH_DATABASE_URL, or
@@ -74,15 +74,7 @@ async function startService(): Promise<{ base: string; stop: () => Promise<void>
     },
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (
-    (await fetch(`${base}/health/ready`)
-      .then((res) => res.status)
-      .catch(() => 0)) !== 200
-  ) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the service did not become ready');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitUntilAnswering(`${base}/health/ready`, child);
   return {
     base,
     database: databaseUrl ? 'PostgreSQL server (BENCH_DATABASE_URL)' : 'embedded PGlite',

@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../src/config/app-config.js';
-import { freePort, refreshChainRequest } from './support.js';
+import { freePort, refreshChainRequest, waitUntilAnswering } from './support.js';
 
 /**
  * `npm run bench:peers [PEERS_DIR]`: the service side by side with what its users would pick
@@ -56,19 +56,6 @@ function preparePeers(): void {
 interface Running {
   readonly base: string;
   readonly process: ChildProcess;
-}
-
-async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (
-    (await fetch(url).then(
-      (res) => res.status,
-      () => 0,
-    )) !== 200
-  ) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${url} did not answer`);
-    await sleep(200);
-  }
 }
 
 async function start(name: string, args: string[], cwd: string, env: Record<string, string>, readyPath: string): Promise<Running> {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type autocannon from 'autocannon';
 
@@ -8,6 +9,20 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Polls `url` until it answers 200; gives up after a minute or when `child` has exited. */
+export async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (
+    (await fetch(url).then(
+      (res) => res.status,
+      () => 0,
+    )) !== 200
+  ) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${url} did not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
 
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+type Controller = ReturnType<ExecutionContext['getClass']>;
+
 /**
  * A route's decorator metadata is fixed once the application has booted, so a guard reads it once
  * per route (controller class and handler) instead of walking reflect-metadata on every request.
  */
-type Handler = ReturnType<ExecutionContext['getHandler']>;
-type Controller = ReturnType<ExecutionContext['getClass']>;
-
 export function oncePerRoute<T>(read: (handler: Handler, controller: Controller) => T): (context: ExecutionContext) => T {
   const byController = new WeakMap<Controller, WeakMap<Handler, { value: T }>>();
   return (context) => {
