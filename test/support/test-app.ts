@@ -49,7 +49,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
 /** Empties every table but the migrations' own, so a test file or test starts from nothing. */
 export async function resetDatabase(): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+  // Direct, never through a pooler: a pooled server connection opened here, before any replica has
+  // made statement_timeout its role's default, would keep no timeout and be handed to a replica later.
+  const client = new pg.Client({ connectionString: inject('databaseDirectUrl') });
   await client.connect();
   try {
     const { rows } = await client.query<{ tablename: string }>(
