@@ -18,7 +18,8 @@ export class UnknownKekError extends Error {
  */
 export class KeyEncryption {
   private readonly keks: Map<string, Buffer>;
-  private readonly currentKekId: string;
+  /** The KEK that encrypts: the first of KEYS_KEK. */
+  readonly currentKekId: string;
 
   constructor(keks: readonly Buffer[]) {
     if (keks.length === 0 || keks.some((kek) => kek.length !== 32)) throw new Error('KEKs must be 32 bytes each');

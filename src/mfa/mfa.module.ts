@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { ThrottleModule } from '../throttle/throttle.module.js';
+import { MfaChallengeRetention } from './mfa-challenge-retention.js';
 import { MfaController } from './mfa.controller.js';
 import { MfaService } from './mfa.service.js';
 
@@ -10,7 +11,7 @@ import { MfaService } from './mfa.service.js';
 @Module({
   imports: [KeysModule, SessionsModule, ThrottleModule, AuditModule],
   controllers: [MfaController],
-  providers: [MfaService],
-  exports: [MfaService],
+  providers: [MfaService, MfaChallengeRetention],
+  exports: [MfaService, MfaChallengeRetention],
 })
 export class MfaModule {}

@@ -12,6 +12,7 @@ import { KeysService } from '../keys/keys.service.js';
 import { Revocations } from '../sessions/revocations.js';
 import { LoginThrottle, type LoginAttempt } from '../throttle/login-throttle.service.js';
 import { base32Of, hashRecoveryCode, matchingStep, newRecoveryCodes, newTotpSecret, otpauthUri, TOTP_CODE_PATTERN } from './totp.js';
+import { totpSecretContext } from './totp-secrets.js';
 
 export interface TotpEnrollment {
   readonly secret: string;
@@ -31,7 +32,6 @@ export type SecondFactor = 'totp' | 'recovery_code';
 
 const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const hashToken = (token: string) => createHash('sha256').update(token).digest();
-const aadOf = (userId: string) => `totp:${userId}`;
 
 /** Rows of an UPDATE or DELETE ... RETURNING through TypeORM's Postgres drivers: [rows, count]. */
 const returned = (result: unknown): unknown[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : []);
@@ -61,7 +61,7 @@ export class MfaService {
   /** A new pending secret (replacing an unconfirmed one); 409 while one is active. */
   async startEnrollment(user: AuthenticatedUser, client: ClientContext): Promise<TotpEnrollment> {
     const secret = newTotpSecret();
-    const { ciphertext, kekId } = this.keys.sealSecret(secret, aadOf(user.id));
+    const { ciphertext, kekId } = this.keys.sealSecret(secret, totpSecretContext(user.id));
     const now = this.clock.now();
     const rows = (await this.dataSource.query(
       `INSERT INTO user_totp (user_id, secret_ciphertext, kek_id, created_at, confirmed_at, last_used_step)
@@ -93,7 +93,7 @@ export class MfaService {
         [user.id],
       )) as Array<{ ciphertext: Buffer; kekId: string }>;
       if (row === undefined) return false;
-      const step = matchingStep(this.keys.openSecret(row.ciphertext, aadOf(user.id), row.kekId), code, at.getTime());
+      const step = matchingStep(this.keys.openSecret(row.ciphertext, totpSecretContext(user.id), row.kekId), code, at.getTime());
       if (step === undefined) return false;
       await manager.query('UPDATE user_totp SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1', [user.id, at, step]);
       await manager.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [user.id]);
@@ -150,8 +150,6 @@ export class MfaService {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const expiresIn = this.config.mfa.challengeTtlSeconds;
-    // The user's spent and expired challenges go as new ones come: the table holds live ones and few others.
-    await this.dataSource.query('DELETE FROM mfa_challenges WHERE user_id = $1 AND (used_at IS NOT NULL OR expires_at <= $2)', [userId, now]);
     await this.dataSource.query(
       `INSERT INTO mfa_challenges (id, user_id, token_hash, password_hash, throttle_account_key, throttle_client_key, throttle_budgeted,
          created_at, expires_at, used_at)
@@ -224,7 +222,7 @@ export class MfaService {
     )) as Array<{ ciphertext: Buffer; kekId: string }>;
     if (row === undefined) return undefined;
     if (TOTP_CODE_PATTERN.test(code)) {
-      const step = matchingStep(this.keys.openSecret(row.ciphertext, aadOf(userId), row.kekId), code, now.getTime());
+      const step = matchingStep(this.keys.openSecret(row.ciphertext, totpSecretContext(userId), row.kekId), code, now.getTime());
       if (step === undefined) return undefined;
       // Conditional in SQL: of two replicas accepting the same code at once, one raises the step.
       const raised = returned(

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kekId } from '../../src/keys/key-encryption.js';
 import { resetDatabase, startTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
+import { totp } from '../support/totp.js';
+import { bearer, createUser, login, PASSWORD } from '../support/users.js';
 
 /** The operators' command-line tools, run from the build as in a pod: `node dist/scripts/…`. */
 describe('command-line tools', () => {
@@ -86,6 +90,72 @@ describe('command-line tools', () => {
 
       expect(result.status).toBe(0);
       expect(await keyCount()).toBe(before + 1);
+    });
+  });
+
+  // Last: it moves every stored secret to another KEK than the TEST_KEK the tests above use.
+  describe('keys:rewrap', () => {
+    const newKek = randomBytes(32).toString('base64');
+    const kekIds = async () =>
+      ((await t.dataSource.query(`SELECT kek_id FROM signing_keys UNION SELECT kek_id FROM user_totp`)) as Array<{ kek_id: string }>).map(
+        (row) => row.kek_id,
+      );
+
+    /** A user with a confirmed TOTP secret (sealed under TEST_KEK by the running service), and the step its code was used at. */
+    async function enrolledUser(email: string): Promise<{ secret: string; usedAtMs: number }> {
+      await createUser(t, email);
+      const { access_token: token } = await login(t, email);
+      const { secret } = (
+        await t
+          .http()
+          .post('/auth/mfa/totp')
+          .set(...bearer(token))
+          .expect(200)
+      ).body as { secret: string };
+      const usedAtMs = Date.now();
+      await t
+        .http()
+        .post('/auth/mfa/totp/confirm')
+        .set(...bearer(token))
+        .send({ code: totp(secret, usedAtMs) })
+        .expect(200);
+      return { secret, usedAtMs };
+    }
+
+    it('refuses a KEYS_KEK that lacks a KEK in use, naming the secret, and leaves that secret as it was', async () => {
+      await enrolledUser('rewrap-refused@example.com');
+      const before = await kekIds();
+
+      const result = run('rewrap-secrets', [], { KEYS_KEK: newKek });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^KEYS_KEK: signing key \S+ is encrypted under KEK [0-9a-f]{16} and does not decrypt with KEYS_KEK; run again/);
+      expect(await kekIds()).toEqual(before);
+    });
+
+    it('moves the signing keys and TOTP secrets to the first KEK: a service holding only that KEK signs with the same key and takes the same codes', async () => {
+      const { secret, usedAtMs } = await enrolledUser('rewrap@example.com');
+      const [{ kid: signingKid }] = (await t.dataSource.query(`SELECT kid FROM signing_keys WHERE state = 'active'`)) as [{ kid: string }];
+
+      const result = run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` });
+      expect(result.status, result.stderr).toBe(0);
+      expect(await kekIds()).toEqual([kekId(Buffer.from(newKek, 'base64'))]);
+      const again = run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` });
+      expect(again.stdout).toMatch(/user_totp: 0 re-encrypted/);
+
+      const withoutOldKek = await startTestApp({ KEYS_KEK: newKek });
+      try {
+        await withoutOldKek.http().get('/health/ready').expect(200);
+        const first = await withoutOldKek.http().post('/auth/login').send({ email: 'rewrap@example.com', password: PASSWORD }).expect(403);
+        const second = await withoutOldKek
+          .http()
+          .post('/auth/login/mfa')
+          .send({ mfa_token: first.body.mfa_token, code: totp(secret, usedAtMs, 1) })
+          .expect(200);
+        expect(decodeProtectedHeader(second.body.access_token as string).kid).toBe(signingKid);
+      } finally {
+        await withoutOldKek.close();
+      }
     });
   });
 });

@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditRetention } from '../../src/audit/audit-retention.js';
 import { Clock } from '../../src/common/clock.js';
+import { MfaChallengeRetention } from '../../src/mfa/mfa-challenge-retention.js';
 import { openReplay } from '../../src/sessions/refresh-token-crypto.js';
 import { SessionRetention } from '../../src/sessions/session-retention.js';
 import { decodeJwt } from '../support/jwt.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
-import { createUser, login, type TokenPair } from '../support/users.js';
+import { totp } from '../support/totp.js';
+import { bearer, createUser, login, PASSWORD, type TokenPair } from '../support/users.js';
 
 const DAY_MS = 86_400_000;
 const GRACE_SECONDS = 10;
 const SESSION_RETENTION_SECONDS = 3600;
+const MFA_TOKEN_TTL_SECONDS = 300;
 
 /** Spent replays, ended sessions and old audit events are deleted once of no use, by every replica safely. */
 describe('retention', () => {
@@ -19,7 +22,12 @@ describe('retention', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    const env = { REFRESH_REUSE_GRACE: String(GRACE_SECONDS), SESSION_RETENTION: String(SESSION_RETENTION_SECONDS), AUDIT_RETENTION: '86400' };
+    const env = {
+      REFRESH_REUSE_GRACE: String(GRACE_SECONDS),
+      SESSION_RETENTION: String(SESSION_RETENTION_SECONDS),
+      AUDIT_RETENTION: '86400',
+      MFA_TOKEN_TTL: String(MFA_TOKEN_TTL_SECONDS),
+    };
     a = await startTestApp(env);
     b = await startTestApp(env);
   });
@@ -97,6 +105,45 @@ describe('retention', () => {
 
       expect(fromA.sessionsDeleted + fromB.sessionsDeleted).toBe(1200);
       expect(await a.dataSource.query('SELECT count(*)::int AS n FROM sessions')).toEqual([{ n: 0 }]);
+    });
+  });
+
+  describe('login challenges (mfa_token)', () => {
+    it('a spent challenge is deleted by the next sweep, a pending one once it has expired', async () => {
+      const { access_token: token } = await login(a, 'ann@example.com');
+      const { secret } = (
+        await a
+          .http()
+          .post('/auth/mfa/totp')
+          .set(...bearer(token))
+          .expect(200)
+      ).body as { secret: string };
+      const confirmedAt = Date.now();
+      await a
+        .http()
+        .post('/auth/mfa/totp/confirm')
+        .set(...bearer(token))
+        .send({ code: totp(secret, confirmedAt) })
+        .expect(200);
+      const firstStep = async () =>
+        (await a.http().post('/auth/login').send({ email: 'ann@example.com', password: PASSWORD }).expect(403)).body.mfa_token as string;
+      const spent = await firstStep();
+      await firstStep();
+      await a
+        .http()
+        .post('/auth/login/mfa')
+        .send({ mfa_token: spent, code: totp(secret, confirmedAt, 1) })
+        .expect(200);
+      const challenges = async () =>
+        ((await a.dataSource.query('SELECT used_at FROM mfa_challenges')) as Array<{ used_at: Date | null }>).map((row) => row.used_at);
+
+      expect(await a.app.get(MfaChallengeRetention).run()).toBe(1);
+      expect(await challenges()).toEqual([null]);
+      moveClocksBy((MFA_TOKEN_TTL_SECONDS - 10) * 1000);
+      expect(await a.app.get(MfaChallengeRetention).run()).toBe(0);
+      moveClocksBy((MFA_TOKEN_TTL_SECONDS + 1) * 1000);
+      expect(await a.app.get(MfaChallengeRetention).run()).toBe(1);
+      expect(await challenges()).toEqual([]);
     });
   });
 
