@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kekId } from '../../src/keys/key-encryption.js';
 import { resetDatabase, startTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 import { totp } from '../support/totp.js';
-import { bearer, createUser, login, PASSWORD } from '../support/users.js';
+import { createUser, enrollTotp, login, PASSWORD } from '../support/users.js';
 
 /** The operators' command-line tools, run from the build as in a pod: `node dist/scripts/…`. */
 describe('command-line tools', () => {
@@ -101,24 +101,11 @@ describe('command-line tools', () => {
         (row) => row.kek_id,
       );
 
-    /** A user with a confirmed TOTP secret (sealed under TEST_KEK by the running service), and the step its code was used at. */
+    /** A user with a confirmed TOTP secret (sealed under TEST_KEK by the running service), and when its code was used. */
     async function enrolledUser(email: string): Promise<{ secret: string; usedAtMs: number }> {
       await createUser(t, email);
-      const { access_token: token } = await login(t, email);
-      const { secret } = (
-        await t
-          .http()
-          .post('/auth/mfa/totp')
-          .set(...bearer(token))
-          .expect(200)
-      ).body as { secret: string };
       const usedAtMs = Date.now();
-      await t
-        .http()
-        .post('/auth/mfa/totp/confirm')
-        .set(...bearer(token))
-        .send({ code: totp(secret, usedAtMs) })
-        .expect(200);
+      const { secret } = await enrollTotp(t, (await login(t, email)).access_token, usedAtMs);
       return { secret, usedAtMs };
     }
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { decodeJwt } from '../support/jwt.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { fromBase32, totp } from '../support/totp.js';
-import { bearer, createUser, login, PASSWORD, type TokenPair } from '../support/users.js';
+import { bearer, createUser, enrollTotp, login, PASSWORD, type TokenPair } from '../support/users.js';
 
 const onServer = inject('databaseKind') === 'server';
 
@@ -57,20 +57,9 @@ describe('second factor: TOTP with recovery codes', () => {
     const email = newEmail();
     const id = await createUser(app, email);
     const tokens = await login(app, email);
-    const started = await app
-      .http()
-      .post('/auth/mfa/totp')
-      .set(...bearer(tokens.access_token))
-      .expect(200);
-    const secret = started.body.secret as string;
-    const confirmed = await app
-      .http()
-      .post('/auth/mfa/totp/confirm')
-      .set(...bearer(tokens.access_token))
-      .send({ code: totp(secret, clock.now) })
-      .expect(200);
+    const { secret, recoveryCodes } = await enrollTotp(app, tokens.access_token, clock.now);
     clock.pass(30);
-    return { id, email, secret, recoveryCodes: confirmed.body.recovery_codes as string[], tokens };
+    return { id, email, secret, recoveryCodes, tokens };
   }
 
   async function firstStep(email: string, app: TestApp = t): Promise<string> {
@@ -451,23 +440,13 @@ describe('ADMIN_REQUIRE_MFA', () => {
       .expect(403);
     expect(introspection.body.error).toBe('mfa_required');
     // Routes without the admin role are not affected: the admin can enroll.
-    const started = await t
-      .http()
-      .post('/auth/mfa/totp')
-      .set(...bearer(pwdOnly.access_token))
-      .expect(200);
-    await t
-      .http()
-      .post('/auth/mfa/totp/confirm')
-      .set(...bearer(pwdOnly.access_token))
-      .send({ code: totp(started.body.secret, clock.now) })
-      .expect(200);
+    const { secret } = await enrollTotp(t, pwdOnly.access_token, clock.now);
     clock.pass(30);
     const first = await t.http().post('/auth/login').send({ email: 'root@example.com', password: PASSWORD }).expect(403);
     const strong = await t
       .http()
       .post('/auth/login/mfa')
-      .send({ mfa_token: first.body.mfa_token, code: totp(started.body.secret, clock.now) })
+      .send({ mfa_token: first.body.mfa_token, code: totp(secret, clock.now) })
       .expect(200);
     await t
       .http()

@@ -7,7 +7,7 @@ import { SessionRetention } from '../../src/sessions/session-retention.js';
 import { decodeJwt } from '../support/jwt.js';
 import { resetDatabase, startTestApp, type TestApp } from '../support/test-app.js';
 import { totp } from '../support/totp.js';
-import { bearer, createUser, login, PASSWORD, type TokenPair } from '../support/users.js';
+import { createUser, enrollTotp, login, PASSWORD, type TokenPair } from '../support/users.js';
 
 const DAY_MS = 86_400_000;
 const GRACE_SECONDS = 10;
@@ -110,21 +110,8 @@ describe('retention', () => {
 
   describe('login challenges (mfa_token)', () => {
     it('a spent challenge is deleted by the next sweep, a pending one once it has expired', async () => {
-      const { access_token: token } = await login(a, 'ann@example.com');
-      const { secret } = (
-        await a
-          .http()
-          .post('/auth/mfa/totp')
-          .set(...bearer(token))
-          .expect(200)
-      ).body as { secret: string };
       const confirmedAt = Date.now();
-      await a
-        .http()
-        .post('/auth/mfa/totp/confirm')
-        .set(...bearer(token))
-        .send({ code: totp(secret, confirmedAt) })
-        .expect(200);
+      const { secret } = await enrollTotp(a, (await login(a, 'ann@example.com')).access_token, confirmedAt);
       const firstStep = async () =>
         (await a.http().post('/auth/login').send({ email: 'ann@example.com', password: PASSWORD }).expect(403)).body.mfa_token as string;
       const spent = await firstStep();

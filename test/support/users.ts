@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { TestApp } from './test-app.js';
+import { totp } from './totp.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -26,3 +27,20 @@ export async function login(t: TestApp, email: string, password = PASSWORD): Pro
 }
 
 export const bearer = (token: string): [string, string] => ['authorization', `Bearer ${token}`];
+
+/** Starts TOTP for the token's user and confirms it with the code of the step at `atMs` (the app's clock). */
+export async function enrollTotp(t: TestApp, accessToken: string, atMs: number): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const started = await t
+    .http()
+    .post('/auth/mfa/totp')
+    .set(...bearer(accessToken));
+  expect(started.status).toBe(200);
+  const secret = started.body.secret as string;
+  const confirmed = await t
+    .http()
+    .post('/auth/mfa/totp/confirm')
+    .set(...bearer(accessToken))
+    .send({ code: totp(secret, atMs) });
+  expect(confirmed.status).toBe(200);
+  return { secret, recoveryCodes: confirmed.body.recovery_codes as string[] };
+}
