@@ -59,6 +59,10 @@ export class KeyEncryption {
     }
   }
 
+  holds(id: string): boolean {
+    return this.keks.has(id);
+  }
+
   decrypt(ciphertext: Buffer, kid: string, id: string): Buffer {
     const kek = this.keks.get(id);
     if (kek === undefined) throw new UnknownKekError(`signing key ${kid} is encrypted under KEK ${id}, which KEYS_KEK does not hold`);

@@ -7,7 +7,7 @@ import { hasTransitions, planKeyTransitions, type KeyScheduleSettings, type KeyT
 import { SigningKey } from './signing-key.entity.js';
 
 // Names "the signing-key lock" in pg_locks; every change to the key set happens under it.
-const SIGNING_KEYS_LOCK_KEY = 0x6b657973; // "keys"
+export const SIGNING_KEYS_LOCK_KEY = 0x6b657973; // "keys"
 
 /** On-demand rotation is the operator's when keys come from SIGNING_KEY_FILE. */
 export class SuppliedKeyError extends Error {

@@ -98,6 +98,11 @@ export class KeysService implements OnModuleInit, OnModuleDestroy {
     return this.encryption.encrypt(plaintext, context);
   }
 
+  /** Whether KEYS_KEK holds the KEK of this id (the ids stored beside each ciphertext). */
+  holdsKek(kekId: string): boolean {
+    return this.encryption.holds(kekId);
+  }
+
   /** @throws when the KEK is not configured or the ciphertext or context do not match */
   openSecret(ciphertext: Buffer, context: string, kekId: string): Buffer {
     return this.encryption.decrypt(ciphertext, context, kekId);

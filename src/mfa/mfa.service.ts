@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -42,7 +42,9 @@ const returned = (result: unknown): unknown[] => (Array.isArray(result) && Array
  * recovery code spent) in the transaction that uses it, so each is accepted once across replicas.
  */
 @Injectable()
-export class MfaService {
+export class MfaService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(MfaService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly keys: KeysService,
@@ -52,6 +54,25 @@ export class MfaService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Says at start when second factors are sealed under a KEK that KEYS_KEK lacks (an old KEK removed
+   * before `keys:rewrap` ran): those users could not finish a login. Logged rather than refused, so
+   * that an admin can still reach the service to reset them.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const sealedUnder = (await this.dataSource.query('SELECT kek_id AS "kekId", count(*)::int AS n FROM user_totp GROUP BY kek_id')) as Array<{
+      kekId: string;
+      n: number;
+    }>;
+    for (const { kekId, n } of sealedUnder) {
+      if (this.keys.holdsKek(kekId)) continue;
+      this.logger.error(
+        `${n} TOTP secret(s) are encrypted under KEK ${kekId}, which KEYS_KEK does not hold: those users cannot finish a login with their second factor. ` +
+          'Put that KEK back into KEYS_KEK, and run npm run keys:rewrap before removing it again',
+      );
+    }
+  }
 
   async isActive(userId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
     const rows = (await manager.query('SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL', [userId])) as unknown[];

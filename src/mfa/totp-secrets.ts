@@ -10,4 +10,5 @@ export const TOTP_SECRETS: SealedColumn = {
   ciphertext: 'secret_ciphertext',
   context: totpSecretContext,
   describe: (userId) => `the TOTP secret of user ${userId}`,
+  whenDamaged: (userId) => `reset that user's second factor (DELETE /admin/users/${userId}/mfa), then run again`,
 };

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kekId } from '../../src/keys/key-encryption.js';
+import { Logger } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { KeyEncryption, kekId } from '../../src/keys/key-encryption.js';
+import { totpSecretContext } from '../../src/mfa/totp-secrets.js';
 import { resetDatabase, startTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 import { totp } from '../support/totp.js';
-import { createUser, enrollTotp, login, PASSWORD } from '../support/users.js';
+import { bearer, createUser, enrollTotp, login, PASSWORD } from '../support/users.js';
 
 /** The operators' command-line tools, run from the build as in a pod: `node dist/scripts/…`. */
 describe('command-line tools', () => {
@@ -116,7 +118,9 @@ describe('command-line tools', () => {
       const result = run('rewrap-secrets', [], { KEYS_KEK: newKek });
 
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/^KEYS_KEK: signing key \S+ is encrypted under KEK [0-9a-f]{16} and does not decrypt with KEYS_KEK; run again/);
+      expect(result.stderr).toMatch(
+        /^keys:rewrap stopped: signing key \S+ is encrypted under KEK [0-9a-f]{16}, which KEYS_KEK does not hold: add it to KEYS_KEK and run again/,
+      );
       expect(await kekIds()).toEqual(before);
     });
 
@@ -143,6 +147,90 @@ describe('command-line tools', () => {
       } finally {
         await withoutOldKek.close();
       }
+    });
+
+    describe('secrets it cannot carry over', () => {
+      const newKekId = kekId(Buffer.from(newKek, 'base64'));
+      const sealer = (kek: string) => new KeyEncryption([Buffer.from(kek, 'base64')]);
+      const userId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+      /** Users with a TOTP secret sealed directly (confirmed or pending, alternately), as an older replica would have left them. */
+      async function sealedUsers(ids: string[], sealedWith: (id: string) => { ciphertext: Buffer; kekId: string }): Promise<void> {
+        const sealed = ids.map(sealedWith);
+        await t.dataSource.query(`INSERT INTO users (id, email, password_hash) SELECT id, id || '@example.com', 'x' FROM unnest($1::uuid[]) AS id`, [
+          ids,
+        ]);
+        await t.dataSource.query(
+          `INSERT INTO user_totp (user_id, secret_ciphertext, kek_id, created_at, confirmed_at)
+           SELECT id, ciphertext, kek, now(), CASE WHEN n % 2 = 0 THEN now() END
+             FROM unnest($1::uuid[], $2::bytea[], $3::text[]) WITH ORDINALITY AS s(id, ciphertext, kek, n)`,
+          [ids, sealed.map((s) => s.ciphertext), sealed.map((s) => s.kekId)],
+        );
+      }
+      const kekOf = async (ids: string[]) =>
+        ((await t.dataSource.query('SELECT kek_id FROM user_totp WHERE user_id = ANY($1) ORDER BY user_id', [ids])) as Array<{ kek_id: string }>).map(
+          (row) => row.kek_id,
+        );
+      const resetSecondFactor = async (id: string) => {
+        await createUser(t, `rewrap-admin-${id}@example.com`, ['user', 'admin']);
+        const { access_token: token } = await login(t, `rewrap-admin-${id}@example.com`);
+        await t
+          .http()
+          .delete(`/admin/users/${id}/mfa`)
+          .set(...bearer(token))
+          .expect(204);
+      };
+      afterEach(() => vi.restoreAllMocks());
+
+      it('a batch of 500 at a time: one under a KEK that KEYS_KEK lacks stops it by name, its batch undone, the batches before it kept', async () => {
+        const ids = Array.from({ length: 501 }, (_, i) => userId(i + 1));
+        const lostKek = randomBytes(32).toString('base64');
+        const lost = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
+        await sealedUsers(ids, (id) => sealer(TEST_KEK).encrypt(randomBytes(20), totpSecretContext(id)));
+        await sealedUsers([lost], (id) => sealer(lostKek).encrypt(randomBytes(20), totpSecretContext(id)));
+
+        const stopped = run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` });
+
+        expect(stopped.status).toBe(1);
+        const lostKekId = kekId(Buffer.from(lostKek, 'base64'));
+        expect(stopped.stderr.trim()).toBe(
+          `keys:rewrap stopped: the TOTP secret of user ${lost} is encrypted under KEK ${lostKekId}, which KEYS_KEK does not hold: add it to KEYS_KEK and run again`,
+        );
+        const kekIdOfTest = kekId(Buffer.from(TEST_KEK, 'base64'));
+        expect(await kekOf(ids)).toEqual([...Array<string>(500).fill(newKekId), kekIdOfTest]);
+        expect(await kekOf([lost])).toEqual([lostKekId]);
+
+        // A service started meanwhile says which users could not finish a login.
+        const logged = vi.spyOn(Logger.prototype, 'error');
+        const service = await startTestApp({ KEYS_KEK: `${newKek},${TEST_KEK}` });
+        await service.close();
+        expect(logged.mock.calls.map(([message]) => String(message))).toContainEqual(
+          expect.stringMatching(new RegExp(`^1 TOTP secret\\(s\\) are encrypted under KEK ${lostKekId}, which KEYS_KEK does not hold`)),
+        );
+
+        await resetSecondFactor(lost);
+        const resumed = run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` });
+        expect(resumed.status, resumed.stderr).toBe(0);
+        expect(resumed.stdout).toMatch(/signing_keys: 0 re-encrypted[\s\S]*user_totp: 1 re-encrypted[\s\S]*can be removed from KEYS_KEK/);
+        expect(await kekIds()).toEqual([newKekId]);
+      });
+
+      it('one that does not decrypt under its own KEK (copied from another user) stops it with the remedy, and is left as it was', async () => {
+        const [source, copy] = [userId(1001), userId(1002)];
+        const sealed = sealer(TEST_KEK).encrypt(randomBytes(20), totpSecretContext(source));
+        await sealedUsers([source, copy], () => sealed);
+
+        const stopped = run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` });
+
+        expect(stopped.status).toBe(1);
+        expect(stopped.stderr.trim()).toBe(
+          `keys:rewrap stopped: the TOTP secret of user ${copy} does not decrypt under KEK ${kekId(Buffer.from(TEST_KEK, 'base64'))} ` +
+            `(damaged, or copied from another row): reset that user's second factor (DELETE /admin/users/${copy}/mfa), then run again`,
+        );
+        expect(await kekOf([source, copy])).toEqual([kekId(Buffer.from(TEST_KEK, 'base64')), kekId(Buffer.from(TEST_KEK, 'base64'))]);
+        await resetSecondFactor(copy);
+        expect(run('rewrap-secrets', [], { KEYS_KEK: `${newKek},${TEST_KEK}` }).status).toBe(0);
+        expect(await kekIds()).toEqual([newKekId]);
+      });
     });
   });
 });
