@@ -61,10 +61,16 @@ export class MfaService implements OnApplicationBootstrap {
    * that an admin can still reach the service to reset them.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const sealedUnder = (await this.dataSource.query('SELECT kek_id AS "kekId", count(*)::int AS n FROM user_totp GROUP BY kek_id')) as Array<{
-      kekId: string;
-      n: number;
-    }>;
+    let sealedUnder: Array<{ kekId: string; n: number }>;
+    try {
+      sealedUnder = (await this.dataSource.query(
+        'SELECT kek_id AS "kekId", count(*)::int AS n FROM user_totp GROUP BY kek_id',
+      )) as typeof sealedUnder;
+    } catch (error) {
+      // A check, not a condition of starting: the database may be briefly away.
+      this.logger.warn(`Could not check the KEKs of the TOTP secrets: ${(error as Error).message}`);
+      return;
+    }
     for (const { kekId, n } of sealedUnder) {
       if (this.keys.holdsKek(kekId)) continue;
       this.logger.error(
