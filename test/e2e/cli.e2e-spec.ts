@@ -98,6 +98,12 @@ describe('command-line tools', () => {
   // Last: it moves every stored secret to another KEK than the TEST_KEK the tests above use.
   describe('keys:rewrap', () => {
     const newKek = randomBytes(32).toString('base64');
+    // Back under TEST_KEK: the files after this one start services that hold only it (see test-app.ts).
+    afterAll(async () => {
+      await t.dataSource.query('DELETE FROM user_totp');
+      const restored = run('rewrap-secrets', [], { KEYS_KEK: `${TEST_KEK},${newKek}` });
+      expect(restored.status, restored.stderr).toBe(0);
+    });
     const kekIds = async () =>
       ((await t.dataSource.query(`SELECT kek_id FROM signing_keys UNION SELECT kek_id FROM user_totp`)) as Array<{ kek_id: string }>).map(
         (row) => row.kek_id,
