@@ -123,6 +123,7 @@ describe('refresh tokens and sessions', () => {
         await holder.startTransaction();
         try {
           const token = (await sessions.lockPresented(holder.manager, hashRefreshToken(refresh_token)))!;
+          // then() sends it now: supertest sends a request only once it is awaited or then()ed.
           const racing = refresh(refresh_token).then((res) => res);
           await waitFor(
             async () =>
